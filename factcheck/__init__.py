@@ -1,3 +1,3 @@
-"""factcheck: extract check-worthy claims from news articles and verify them against trusted sources."""
+"""factcheck: extract check-worthy claims from news articles and verify them."""
 
 __version__ = "0.1.0"

@@ -1,0 +1,118 @@
+"""Settings from the environment (`FACTCHECK_*`) and `.env`, with fix-it errors for bad values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from factcheck.errors import ConfigError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parent
+
+
+def default_prompts_dir() -> Path:
+    """The repository's `prompts/` in a source checkout, else the copy bundled in the wheel."""
+    repo_prompts = REPO_DIR / "prompts"
+    return repo_prompts if repo_prompts.is_dir() else PACKAGE_DIR / "_bundled" / "prompts"
+
+
+Backend = Literal["auto", "openai", "local", "fake"]
+StructuredMethod = Literal["auto", "json_schema", "function_calling", "json_mode"]
+
+
+class Settings(BaseSettings):
+    """Every knob of the pipeline. See `.env.example` for the documented list."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FACTCHECK_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
+        validate_default=True,
+    )
+
+    # --- LLM backend -------------------------------------------------------------------------
+    llm_backend: Backend = "auto"
+    openai_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("FACTCHECK_OPENAI_API_KEY", "OPENAI_API_KEY"),
+    )
+    base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("FACTCHECK_BASE_URL", "OPENAI_BASE_URL")
+    )
+    model: str = "gpt-4o-mini"
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    max_output_tokens: int = Field(default=1024, ge=16)
+    structured_output_method: StructuredMethod = "auto"
+    max_reasks: int = Field(default=2, ge=0, le=10)
+    request_timeout: float = Field(default=120.0, gt=0)
+    sdk_max_retries: int = Field(default=3, ge=0, le=10)
+
+    # --- local (in-process llama.cpp) backend ------------------------------------------------
+    local_model_path: Path | None = None
+    local_n_ctx: int = Field(default=4096, ge=512)
+    local_n_threads: int | None = Field(default=None, ge=1)
+    local_seed: int = 0
+
+    # --- reference store ---------------------------------------------------------------------
+    chroma_path: Path = Path(".factcheck/chroma")
+    chroma_host: str | None = None
+    chroma_port: int = Field(default=8000, ge=1, le=65535)
+    collection: str = "references"
+    embedder: Literal["minilm", "openai"] = "minilm"
+    openai_embedding_model: str = "text-embedding-3-small"
+    chunk_size: int = Field(default=800, ge=100)
+    chunk_overlap: int = Field(default=120, ge=0)
+
+    # --- retrieval ---------------------------------------------------------------------------
+    top_k: int = Field(default=6, ge=1, le=50)
+    candidates: int = Field(default=30, ge=1, le=500)
+    rrf_k: int = Field(default=60, ge=1)
+    relevance_threshold: float = Field(default=0.25, ge=-1.0, le=1.0)
+
+    # --- extraction --------------------------------------------------------------------------
+    extraction_window_sentences: int = Field(default=8, ge=1)
+    extraction_context_sentences: int = Field(default=2, ge=0)
+    max_claims_per_window: int = Field(default=8, ge=1, le=50)
+    checkworthiness_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+
+    # --- orchestration & outputs -------------------------------------------------------------
+    concurrency: int = Field(default=4, ge=1, le=256)
+    prompts_dir: Path = Field(default_factory=default_prompts_dir)
+    output_dir: Path = Path("runs")
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError("FACTCHECK_CHUNK_OVERLAP must be smaller than FACTCHECK_CHUNK_SIZE")
+        return self
+
+    def resolved_backend(self) -> Literal["openai", "local", "fake"]:
+        """`auto` means OpenAI(-compatible) when a key or base URL is set, else the local model."""
+        if self.llm_backend != "auto":
+            return self.llm_backend
+        return "openai" if (self.openai_api_key or self.base_url) else "local"
+
+    def public_dict(self) -> dict[str, object]:
+        """Settings safe to print or record: secrets are reported only as set / not set."""
+        data = self.model_dump(mode="json")
+        data["openai_api_key"] = "set" if self.openai_api_key else None
+        return data
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Load settings, turning validation errors into a `ConfigError` that names each variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "settings"
+            env = f"FACTCHECK_{field.upper()}"
+            shown = "<redacted>" if "key" in field else repr(err.get("input"))
+            lines.append(f"{env}: {err['msg']} (got {shown})")
+        raise ConfigError(
+            "Invalid configuration:\n  " + "\n  ".join(lines)
+            + "\nFix the environment variable or the .env file (see .env.example)."
+        ) from None

@@ -1,0 +1,46 @@
+"""The exception hierarchy: one root, a few leaves that carry what a caller needs to act."""
+
+from __future__ import annotations
+
+
+class FactcheckError(Exception):
+    """Root of every error this package raises on purpose."""
+
+
+class ConfigError(FactcheckError):
+    """A setting is missing or invalid; the message names the setting and the fix."""
+
+
+class PromptError(FactcheckError):
+    """A prompt file is missing, or rendering it had missing or unused variables."""
+
+
+class InputError(FactcheckError):
+    """An input file or record cannot be read; carries the offending path or line."""
+
+    def __init__(self, message: str, *, source: str | None = None) -> None:
+        super().__init__(f"{source}: {message}" if source else message)
+        self.source = source
+
+
+class IngestError(FactcheckError):
+    """Reference sources could not be added to the store."""
+
+
+class StoreError(FactcheckError):
+    """The reference store is unusable as configured (e.g. reopened with another embedder)."""
+
+
+class LLMError(FactcheckError):
+    """The language model could not be reached or refused the request."""
+
+
+class OutputValidationError(LLMError):
+    """The model's output stayed invalid after every re-ask; carries the attempts made."""
+
+    def __init__(self, message: str, *, attempts: int, last_output: str | None,
+                 errors: list[str]) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+        self.last_output = last_output
+        self.errors = errors

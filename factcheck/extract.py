@@ -1,0 +1,171 @@
+"""Article → check-worthy claims, each anchored to the verbatim words of the article.
+
+The article is split into sentences and processed in windows of a few sentences with some
+context on either side (small models need short passages; `FACTCHECK_EXTRACTION_WINDOW_SENTENCES`).
+Every quote the model returns is located in its window; a quote that cannot be found exactly or
+after normalisation is repaired to the closest sentence when that is unambiguous, else rejected
+and reported. Claims below the check-worthiness threshold are dropped and counted; duplicates
+within the article are merged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+from factcheck.llm import StructuredLLM, StructuredReply
+from factcheck.llm_schemas import ExtractedClaim, ExtractionReply
+from factcheck.models import Article, Claim, Usage
+from factcheck.prompts import PromptLibrary
+from factcheck.text import Span, closest_sentence, find_quote, normalize, split_sentences
+
+STEP = "extract"
+
+
+@dataclass(frozen=True)
+class ExtractionSettings:
+    """How articles are cut into windows and which claims are kept."""
+
+    window_sentences: int = 8
+    context_sentences: int = 2
+    max_claims_per_window: int = 8
+    checkworthiness_threshold: float = 0.5
+
+
+@dataclass(frozen=True)
+class RejectedClaim:
+    """A claim the model proposed that was not emitted, and why."""
+
+    claim: str
+    quote: str
+    reason: str
+
+
+@dataclass
+class ExtractionOutcome:
+    """Claims from one article plus what was dropped, repaired and spent."""
+
+    article_id: str
+    claims: list[Claim] = field(default_factory=list)
+    rejected: list[RejectedClaim] = field(default_factory=list)
+    below_threshold: int = 0
+    repaired: int = 0
+    duplicates: int = 0
+    windows: int = 0
+    usage: Usage = field(default_factory=Usage)
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Window:
+    """A run of sentences sent to the model together, with context around it."""
+
+    passage: Span
+    sentences: list[Span]
+    before: Span | None
+    after: Span | None
+
+
+def make_windows(text: str, size: int, context: int) -> list[Window]:
+    """Cut `text` into windows of `size` sentences with `context` sentences either side."""
+    sentences = split_sentences(text)
+    windows = []
+    for i in range(0, len(sentences), size):
+        chunk = sentences[i:i + size]
+        before = sentences[max(0, i - context):i]
+        after = sentences[i + size:i + size + context]
+        windows.append(Window(
+            passage=Span(chunk[0].start, chunk[-1].end), sentences=chunk,
+            before=Span(before[0].start, before[-1].end) if before else None,
+            after=Span(after[0].start, after[-1].end) if after else None,
+        ))
+    return windows
+
+
+class ClaimExtractor:
+    """Extracts anchored, decontextualised, de-duplicated claims from articles."""
+
+    def __init__(self, llm: StructuredLLM, prompts: PromptLibrary,
+                 settings: ExtractionSettings | None = None) -> None:
+        self.llm = llm
+        self.prompt = prompts.get(STEP)
+        self.settings = settings or ExtractionSettings()
+
+    @property
+    def prompt_hash(self) -> str:
+        """Content hash of the extraction prompt in use."""
+        return self.prompt.hash
+
+    async def extract(self, article: Article) -> ExtractionOutcome:
+        """All check-worthy claims of `article`; windows are processed concurrently."""
+        started = time.perf_counter()
+        outcome = ExtractionOutcome(article_id=article.id)
+        windows = make_windows(article.text, self.settings.window_sentences,
+                               self.settings.context_sentences)
+        outcome.windows = len(windows)
+        replies = await asyncio.gather(*(self._ask(article, w) for w in windows))
+        candidates: list[Claim] = []
+        for window, reply in zip(windows, replies, strict=True):
+            outcome.usage.add(reply.usage)
+            for item in reply.value.claims:
+                claim = self._anchor(article, window, item, outcome)
+                if claim is None:
+                    continue
+                if claim.checkworthiness < self.settings.checkworthiness_threshold:
+                    outcome.below_threshold += 1
+                    continue
+                candidates.append(claim)
+        outcome.claims = _dedupe(candidates, outcome)
+        outcome.seconds = time.perf_counter() - started
+        return outcome
+
+    async def _ask(self, article: Article, window: Window) -> StructuredReply:
+        text = article.text
+        messages = self.prompt.render(
+            title=article.title or "(untitled)", publisher=article.publisher or "(unknown)",
+            published=article.published.isoformat() if article.published else "(unknown)",
+            context_before=window.before.of(text) if window.before else "",
+            passage=window.passage.of(text),
+            context_after=window.after.of(text) if window.after else "",
+            max_claims=self.settings.max_claims_per_window,
+        )
+        return await self.llm.ask(messages, ExtractionReply)
+
+    def _anchor(self, article: Article, window: Window, item: ExtractedClaim,
+                outcome: ExtractionOutcome) -> Claim | None:
+        text = article.text
+        claim_text = " ".join(item.claim.split())
+        if not claim_text:
+            outcome.rejected.append(RejectedClaim(item.claim, item.quote, "empty claim text"))
+            return None
+        span = find_quote(text, item.quote, window.passage.start, window.passage.end)
+        if span is None:
+            span = closest_sentence(text, item.quote, window.sentences)
+            if span is None:
+                outcome.rejected.append(RejectedClaim(
+                    claim_text, item.quote, "quote not found in the article passage"))
+                return None
+            outcome.repaired += 1
+        return Claim.make(
+            article_id=article.id, text=claim_text, quote=span.of(text), start=span.start,
+            end=span.end, speaker=(item.speaker or None), claim_type=item.claim_type,
+            checkworthiness=item.checkworthiness, claim_date=article.published,
+        )
+
+
+def _dedupe(claims: list[Claim], outcome: ExtractionOutcome) -> list[Claim]:
+    """Merge claims with the same normalised text or near-identical wording (Jaccard ≥ 0.9),
+    keeping the most check-worthy, in article order."""
+    kept: list[Claim] = []
+    for claim in sorted(claims, key=lambda c: -c.checkworthiness):
+        words = set(normalize(claim.text).split())
+        if any(_jaccard(words, set(normalize(k.text).split())) >= 0.9 for k in kept):
+            outcome.duplicates += 1
+            continue
+        kept.append(claim)
+    return sorted(kept, key=lambda c: (c.start, c.end))
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a | b else 1.0

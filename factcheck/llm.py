@@ -1,0 +1,267 @@
+"""The model seam: chat-model factory, validated structured output with a bounded re-ask, usage.
+
+Retry ownership: the OpenAI SDK retries transport errors, 429 and 5xx (honouring Retry-After,
+`FACTCHECK_SDK_MAX_RETRIES`); this module re-asks only when the *content* is invalid
+(`FACTCHECK_MAX_REASKS`). Nothing else retries, so attempts never multiply.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from pydantic import BaseModel, ValidationError
+from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_after_attempt
+
+from factcheck.config import Settings
+from factcheck.errors import ConfigError, LLMError, OutputValidationError
+from factcheck.models import Usage
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T", bound=BaseModel)
+Messages = Sequence[tuple[str, str]]
+Validator = Callable[[Any], None]
+
+_ROLE_TO_MESSAGE = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
+
+
+class InvalidOutput(Exception):
+    """Raised inside the re-ask loop when a reply does not parse or fails validation."""
+
+    def __init__(self, error: str, raw_text: str | None) -> None:
+        super().__init__(error)
+        self.error = error
+        self.raw_text = raw_text
+
+
+@dataclass
+class StructuredReply:
+    """A validated reply and what it cost."""
+
+    value: Any
+    usage: Usage
+    raw_text: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+def to_lc_messages(messages: Messages) -> list[BaseMessage]:
+    """Convert `(role, content)` pairs into LangChain messages."""
+    try:
+        return [_ROLE_TO_MESSAGE[role](content=content) for role, content in messages]
+    except KeyError as exc:
+        raise ValueError(f"unknown message role {exc.args[0]!r}") from None
+
+
+def usage_of(message: BaseMessage | None) -> Usage:
+    """Token usage the server reported for one reply (zero when it reported none)."""
+    meta = getattr(message, "usage_metadata", None) or {}
+    return Usage(
+        calls=1,
+        prompt_tokens=int(meta.get("input_tokens", 0) or 0),
+        completion_tokens=int(meta.get("output_tokens", 0) or 0),
+    )
+
+
+def raw_text_of(message: BaseMessage | None) -> str | None:
+    """The text a model produced: tool-call arguments if any, else the message content."""
+    if message is None:
+        return None
+    calls = getattr(message, "tool_calls", None) or []
+    if calls:
+        return json.dumps(calls[0].get("args", {}), ensure_ascii=False)
+    extra_calls = message.additional_kwargs.get("tool_calls") if message.additional_kwargs else None
+    if extra_calls:
+        return str(extra_calls[0].get("function", {}).get("arguments"))
+    content = message.content
+    return content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
+
+
+def _is_schema_rejection(exc: Exception) -> bool:
+    """True when a server refused `response_format=json_schema` itself (not our content)."""
+    text = str(exc).lower()
+    return any(s in text for s in ("response_format", "json_schema", "schema")) and any(
+        s in text for s in ("not supported", "unsupported", "invalid", "500", "400")
+    )
+
+
+class StructuredLLM:
+    """Calls a chat model for a pydantic-typed reply; re-asks on invalid output, then raises.
+
+    `method` is how the schema is sent: `json_schema` (OpenAI structured outputs),
+    `function_calling` (tool call; llama.cpp server, vLLM, Ollama) or `json_mode`. When a
+    server rejects `json_schema`, the instance switches to `function_calling` once and logs it.
+    """
+
+    def __init__(self, chat_model: BaseChatModel, *, method: str = "json_schema",
+                 max_reasks: int = 2, model_name: str | None = None,
+                 params: dict[str, object] | None = None) -> None:
+        self.chat_model = chat_model
+        self.method = method
+        self.max_reasks = max_reasks
+        self.model_name = model_name or getattr(chat_model, "model_name", None) or type(
+            chat_model).__name__
+        self.params = dict(params or {})
+
+    def describe(self) -> dict[str, object]:
+        """Model name, structured-output method and parameters, for provenance."""
+        return {"model": self.model_name, "method": self.method, **self.params}
+
+    async def ask(self, messages: Messages, schema: type[T], *,
+                  validate: Validator | None = None,
+                  on_exhausted: Callable[[Any], Any] | None = None) -> StructuredReply:
+        """Return a reply parsed into `schema` that also passes `validate` (if given).
+
+        `validate` raises `ValueError` with a message the model can act on; that message is
+        fed back in a re-ask. After `max_reasks` re-asks the last error is raised as
+        `OutputValidationError`, never a default value -- unless the last reply *parsed* and
+        only failed `validate`, and `on_exhausted` is given: then `on_exhausted(value)` (which
+        must repair the value, e.g. drop what failed) is returned, with the errors attached.
+        """
+        conversation = to_lc_messages(messages)
+        usage = Usage()
+        errors: list[str] = []
+        last_raw: list[str | None] = [None]
+        last_parsed: list[Any] = [None]
+        try:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(self.max_reasks + 1),
+                retry=retry_if_exception_type(InvalidOutput),
+                reraise=False,
+            ):
+                with attempt:
+                    if attempt.retry_state.attempt_number > 1:
+                        usage.reasks += 1
+                    try:
+                        value, raw = await self._attempt(conversation, schema, usage)
+                    except InvalidOutput as exc:
+                        last_raw[0] = exc.raw_text
+                        last_parsed[0] = None
+                        errors.append(exc.error)
+                        raise
+                    last_raw[0] = raw
+                    last_parsed[0] = value
+                    try:
+                        if validate is not None:
+                            validate(value)
+                    except ValueError as exc:
+                        error = f"Your reply failed validation: {exc}"
+                        errors.append(error)
+                        conversation = [*conversation, AIMessage(content=raw or ""),
+                                        HumanMessage(content=_reask_text(error))]
+                        raise InvalidOutput(error, raw) from exc
+                    return StructuredReply(value=value, usage=usage, raw_text=raw, errors=errors)
+        except RetryError as exc:
+            if on_exhausted is not None and last_parsed[0] is not None:
+                return StructuredReply(value=on_exhausted(last_parsed[0]), usage=usage,
+                                       raw_text=last_raw[0], errors=errors)
+            inner = exc.last_attempt.exception()
+            raise OutputValidationError(
+                f"{self.model_name}: output still invalid after {self.max_reasks + 1} attempts: "
+                f"{inner}",
+                attempts=self.max_reasks + 1, last_output=last_raw[0], errors=errors,
+            ) from None
+        raise AssertionError("unreachable: tenacity returns or raises")  # pragma: no cover
+
+    async def _attempt(self, conversation: list[BaseMessage], schema: type[T],
+                       usage: Usage) -> tuple[T, str | None]:
+        """One model call; parse errors become `InvalidOutput` with the conversation extended."""
+        runnable = self.chat_model.with_structured_output(
+            schema, method=self.method, include_raw=True)
+        try:
+            result = await runnable.ainvoke(conversation)
+        except (ValidationError, json.JSONDecodeError) as exc:
+            # json_schema mode raises from inside the call when the reply breaks the schema.
+            usage.add(Usage(calls=1))
+            error = f"Your reply did not match the required JSON schema: {exc}"
+            conversation.append(HumanMessage(content=_reask_text(error)))
+            raise InvalidOutput(error, None) from exc
+        except Exception as exc:
+            if self.method == "json_schema" and _is_schema_rejection(exc):
+                log.warning("%s rejected json_schema output; using function_calling instead",
+                            self.model_name)
+                self.method = "function_calling"
+                return await self._attempt(conversation, schema, usage)
+            if _is_content_error(exc):
+                usage.add(Usage(calls=1))
+                error = f"Your reply was not valid JSON for the schema: {exc}"
+                conversation.append(HumanMessage(content=_reask_text(error)))
+                raise InvalidOutput(error, None) from exc
+            raise LLMError(f"{self.model_name}: {type(exc).__name__}: {exc}") from exc
+        raw_message = result.get("raw")
+        usage.add(usage_of(raw_message))
+        raw = raw_text_of(raw_message)
+        parsed = result.get("parsed")
+        if parsed is None or result.get("parsing_error") is not None:
+            problem = result.get("parsing_error") or "no JSON object matching the schema"
+            error = f"Your reply could not be parsed: {problem}"
+            conversation.append(AIMessage(content=raw or ""))
+            conversation.append(HumanMessage(content=_reask_text(error)))
+            raise InvalidOutput(error, raw)
+        return parsed, raw
+
+
+def _is_content_error(exc: Exception) -> bool:
+    """Errors that mean the model's *content* was bad (truncated, refused), not transport."""
+    name = type(exc).__name__
+    return name in {"LengthFinishReasonError", "ContentFilterFinishReasonError",
+                    "OutputParserException"}
+
+
+def _reask_text(error: str) -> str:
+    return (f"{error}\nReply again with only a JSON object that follows the schema and fixes "
+            "this problem.")
+
+
+def build_chat_model(settings: Settings) -> tuple[BaseChatModel, str, str]:
+    """Create the configured chat model; returns `(model, display name, structured method)`."""
+    backend = settings.resolved_backend()
+    if backend == "openai":
+        from langchain_openai import ChatOpenAI
+
+        if not settings.openai_api_key and not settings.base_url:
+            raise ConfigError(
+                "FACTCHECK_LLM_BACKEND=openai needs FACTCHECK_OPENAI_API_KEY (or OPENAI_API_KEY) "
+                "for OpenAI, or FACTCHECK_BASE_URL for an OpenAI-compatible server."
+            )
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "none"
+        model = ChatOpenAI(
+            model=settings.model, api_key=key, base_url=settings.base_url,
+            temperature=settings.temperature, max_tokens=settings.max_output_tokens,
+            timeout=settings.request_timeout, max_retries=settings.sdk_max_retries,
+            stream_usage=True,
+        )
+        method = settings.structured_output_method
+        if method == "auto":
+            method = "json_schema" if settings.base_url is None else "function_calling"
+        where = settings.base_url or "api.openai.com"
+        return model, f"{settings.model} @ {where}", method
+    if backend == "local":
+        from factcheck.local_llm import build_local_chat_model
+
+        model, name = build_local_chat_model(settings)
+        return model, name, "json_schema"
+    from factcheck.fake_llm import FakeChatModel
+
+    return FakeChatModel(), "fake", "json_schema"
+
+
+def structured_llm_from_settings(settings: Settings,
+                                 chat_model: BaseChatModel | None = None) -> StructuredLLM:
+    """The `StructuredLLM` the pipeline uses, from settings (or around a given chat model)."""
+    if chat_model is None:
+        chat_model, name, method = build_chat_model(settings)
+    else:
+        name = getattr(chat_model, "model_name", None) or type(chat_model).__name__
+        method = "json_schema" if settings.structured_output_method == "auto" else (
+            settings.structured_output_method)
+    return StructuredLLM(
+        chat_model, method=method, max_reasks=settings.max_reasks, model_name=name,
+        params={"temperature": settings.temperature,
+                "max_output_tokens": settings.max_output_tokens},
+    )

@@ -1,0 +1,220 @@
+"""Pydantic types shared by every stage: articles, claims, evidence, verdicts and run records."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from factcheck.text import normalize
+
+
+def content_id(*parts: object, length: int = 16) -> str:
+    """A short, stable hex id derived from the given parts (sha256 of their joined text)."""
+    joined = "\x1f".join("" if p is None else str(p) for p in parts)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:length]
+
+
+class Verdict(StrEnum):
+    """The closed set of verdicts the pipeline may emit."""
+
+    SUPPORTED = "SUPPORTED"
+    REFUTED = "REFUTED"
+    NOT_ENOUGH_EVIDENCE = "NOT_ENOUGH_EVIDENCE"
+    CONFLICTING = "CONFLICTING"
+
+
+class ClaimType(StrEnum):
+    """What kind of assertion a claim is; predictions and opinions are rarely check-worthy."""
+
+    STATISTIC = "statistic"
+    EVENT = "event"
+    QUOTE = "quote"
+    POLICY = "policy"
+    PREDICTION = "prediction"
+    OTHER = "other"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Article(_Frozen):
+    """A news article to check. `id` defaults to a hash of its text when not given."""
+
+    id: str = ""
+    text: str
+    title: str | None = None
+    url: str | None = None
+    published: date | None = None
+    publisher: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_id(cls, data: object) -> object:
+        if isinstance(data, dict) and not data.get("id") and isinstance(data.get("text"), str):
+            data = {**data, "id": content_id(data["text"])}
+        return data
+
+
+class Claim(_Frozen):
+    """A self-contained, check-worthy claim anchored to the exact words of its article."""
+
+    id: str
+    article_id: str
+    text: str = Field(description="Self-contained claim, understandable without the article.")
+    quote: str = Field(description="Verbatim span of the article the claim comes from.")
+    start: int = Field(ge=0, description="Character offset of `quote` in the article text.")
+    end: int = Field(ge=0, description="End offset (exclusive) of `quote` in the article text.")
+    speaker: str | None = Field(default=None, description="Who asserts the claim.")
+    claim_type: ClaimType = ClaimType.OTHER
+    checkworthiness: float = Field(ge=0.0, le=1.0)
+    claim_date: date | None = None
+
+    @classmethod
+    def make(cls, *, article_id: str, text: str, **fields: object) -> Claim:
+        """Build a claim whose id is derived from its article and normalised text."""
+        return cls(id=content_id(article_id, normalize(text)), article_id=article_id,
+                   text=text, **fields)
+
+    @property
+    def dedup_key(self) -> str:
+        """Key shared by the same claim in different articles."""
+        return content_id(normalize(self.text))
+
+
+class SourceChunk(_Frozen):
+    """A piece of a reference source as stored in Chroma, with offsets into the source text."""
+
+    id: str
+    source_id: str
+    text: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    title: str | None = None
+    url: str | None = None
+    published: date | None = None
+    publisher: str | None = None
+    credibility_tier: int | None = None
+
+
+class Evidence(_Frozen):
+    """A retrieved chunk as shown to the verifier, numbered from 1, with its retrieval scores."""
+
+    number: int = Field(ge=1)
+    chunk: SourceChunk
+    score: float = Field(description="Fused (RRF) score.")
+    dense_rank: int | None = None
+    dense_similarity: float | None = None
+    lexical_rank: int | None = None
+    lexical_score: float | None = None
+
+
+class Citation(_Frozen):
+    """A verbatim quote from one evidence chunk, checked to occur in it."""
+
+    chunk_id: str
+    quote: str
+    source_title: str | None = None
+    source_url: str | None = None
+    published: date | None = None
+
+
+class RejectedCitation(_Frozen):
+    """A citation the model produced that failed validation, kept for audit (never emitted)."""
+
+    evidence_number: int
+    quote: str
+    reason: str
+
+
+class Usage(BaseModel):
+    """Token usage and call counts, summed over LLM calls."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    reasks: int = 0
+
+    def add(self, other: Usage) -> None:
+        """Accumulate another usage record into this one."""
+        self.calls += other.calls
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.reasks += other.reasks
+
+
+class Provenance(BaseModel):
+    """What is needed to reproduce a result."""
+
+    model: str
+    model_params: dict[str, object] = Field(default_factory=dict)
+    prompt_hashes: dict[str, str] = Field(default_factory=dict)
+    embedder: str | None = None
+    collection: str | None = None
+    collection_fingerprint: str | None = None
+    timings: dict[str, float] = Field(default_factory=dict)
+    usage: Usage = Field(default_factory=Usage)
+    created_at: datetime | None = None
+
+
+class ClaimResult(BaseModel):
+    """The verdict on one claim, with its rationale, validated citations and evidence."""
+
+    type: Literal["result"] = "result"
+    id: str
+    claim: Claim
+    verdict: Verdict
+    confidence: float = Field(ge=0.0, le=1.0)
+    rationale: str
+    citations: list[Citation] = Field(default_factory=list)
+    rejected_citations: list[RejectedCitation] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=list)
+    provenance: Provenance
+    verifier: str = Field(default="llm", description="Which verifier produced the verdict.")
+
+
+class ErrorRecord(BaseModel):
+    """A failure on one item (article or claim); the batch goes on without it."""
+
+    type: Literal["error"] = "error"
+    item_id: str
+    stage: Literal["input", "extract", "retrieve", "verify"]
+    error: str
+    message: str
+    article_id: str | None = None
+    claim: Claim | None = None
+
+
+class RunHeader(BaseModel):
+    """First line of a results file: the configuration the run used."""
+
+    type: Literal["header"] = "header"
+    run_id: str
+    started_at: datetime
+    factcheck_version: str
+    config: dict[str, object]
+    prompt_hashes: dict[str, str]
+
+
+class RunSummary(BaseModel):
+    """Last line of a results file: counts, usage and wall time."""
+
+    type: Literal["summary"] = "summary"
+    run_id: str
+    finished_at: datetime
+    articles: int = 0
+    claims: int = 0
+    results: int = 0
+    errors: int = 0
+    verdicts: dict[str, int] = Field(default_factory=dict)
+    usage: Usage = Field(default_factory=Usage)
+    wall_seconds: float = 0.0
+
+
+RunLine = Annotated[
+    RunHeader | ClaimResult | ErrorRecord | RunSummary, Field(discriminator="type")
+]
