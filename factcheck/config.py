@@ -28,7 +28,10 @@ class Settings(BaseSettings):
     """Every knob of the pipeline. See `.env.example` for the documented list."""
 
     model_config = SettingsConfigDict(
-        env_prefix="FACTCHECK_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
+        env_prefix="FACTCHECK_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
         validate_default=True,
     )
 
@@ -113,6 +116,7 @@ def load_settings(**overrides: object) -> Settings:
             shown = "<redacted>" if "key" in field else repr(err.get("input"))
             lines.append(f"{env}: {err['msg']} (got {shown})")
         raise ConfigError(
-            "Invalid configuration:\n  " + "\n  ".join(lines)
+            "Invalid configuration:\n  "
+            + "\n  ".join(lines)
             + "\nFix the environment variable or the .env file (see .env.example)."
         ) from None

@@ -38,8 +38,9 @@ class LLMError(FactcheckError):
 class OutputValidationError(LLMError):
     """The model's output stayed invalid after every re-ask; carries the attempts made."""
 
-    def __init__(self, message: str, *, attempts: int, last_output: str | None,
-                 errors: list[str]) -> None:
+    def __init__(
+        self, message: str, *, attempts: int, last_output: str | None, errors: list[str]
+    ) -> None:
         super().__init__(message)
         self.attempts = attempts
         self.last_output = last_output

@@ -18,7 +18,7 @@ from factcheck.llm import StructuredLLM, StructuredReply
 from factcheck.llm_schemas import ExtractedClaim, ExtractionReply
 from factcheck.models import Article, Claim, Usage
 from factcheck.prompts import PromptLibrary
-from factcheck.text import Span, closest_sentence, find_quote, normalize, split_sentences
+from factcheck.text import Span, closest_sentence, find_quote, split_sentences, words
 
 STEP = "extract"
 
@@ -72,22 +72,26 @@ def make_windows(text: str, size: int, context: int) -> list[Window]:
     sentences = split_sentences(text)
     windows = []
     for i in range(0, len(sentences), size):
-        chunk = sentences[i:i + size]
-        before = sentences[max(0, i - context):i]
-        after = sentences[i + size:i + size + context]
-        windows.append(Window(
-            passage=Span(chunk[0].start, chunk[-1].end), sentences=chunk,
-            before=Span(before[0].start, before[-1].end) if before else None,
-            after=Span(after[0].start, after[-1].end) if after else None,
-        ))
+        chunk = sentences[i : i + size]
+        before = sentences[max(0, i - context) : i]
+        after = sentences[i + size : i + size + context]
+        windows.append(
+            Window(
+                passage=Span(chunk[0].start, chunk[-1].end),
+                sentences=chunk,
+                before=Span(before[0].start, before[-1].end) if before else None,
+                after=Span(after[0].start, after[-1].end) if after else None,
+            )
+        )
     return windows
 
 
 class ClaimExtractor:
     """Extracts anchored, decontextualised, de-duplicated claims from articles."""
 
-    def __init__(self, llm: StructuredLLM, prompts: PromptLibrary,
-                 settings: ExtractionSettings | None = None) -> None:
+    def __init__(
+        self, llm: StructuredLLM, prompts: PromptLibrary, settings: ExtractionSettings | None = None
+    ) -> None:
         self.llm = llm
         self.prompt = prompts.get(STEP)
         self.settings = settings or ExtractionSettings()
@@ -101,8 +105,9 @@ class ClaimExtractor:
         """All check-worthy claims of `article`; windows are processed concurrently."""
         started = time.perf_counter()
         outcome = ExtractionOutcome(article_id=article.id)
-        windows = make_windows(article.text, self.settings.window_sentences,
-                               self.settings.context_sentences)
+        windows = make_windows(
+            article.text, self.settings.window_sentences, self.settings.context_sentences
+        )
         outcome.windows = len(windows)
         replies = await asyncio.gather(*(self._ask(article, w) for w in windows))
         candidates: list[Claim] = []
@@ -123,7 +128,8 @@ class ClaimExtractor:
     async def _ask(self, article: Article, window: Window) -> StructuredReply:
         text = article.text
         messages = self.prompt.render(
-            title=article.title or "(untitled)", publisher=article.publisher or "(unknown)",
+            title=article.title or "(untitled)",
+            publisher=article.publisher or "(unknown)",
             published=article.published.isoformat() if article.published else "(unknown)",
             context_before=window.before.of(text) if window.before else "",
             passage=window.passage.of(text),
@@ -132,8 +138,9 @@ class ClaimExtractor:
         )
         return await self.llm.ask(messages, ExtractionReply)
 
-    def _anchor(self, article: Article, window: Window, item: ExtractedClaim,
-                outcome: ExtractionOutcome) -> Claim | None:
+    def _anchor(
+        self, article: Article, window: Window, item: ExtractedClaim, outcome: ExtractionOutcome
+    ) -> Claim | None:
         text = article.text
         claim_text = " ".join(item.claim.split())
         if not claim_text:
@@ -143,14 +150,21 @@ class ClaimExtractor:
         if span is None:
             span = closest_sentence(text, item.quote, window.sentences)
             if span is None:
-                outcome.rejected.append(RejectedClaim(
-                    claim_text, item.quote, "quote not found in the article passage"))
+                outcome.rejected.append(
+                    RejectedClaim(claim_text, item.quote, "quote not found in the article passage")
+                )
                 return None
             outcome.repaired += 1
         return Claim.make(
-            article_id=article.id, text=claim_text, quote=span.of(text), start=span.start,
-            end=span.end, speaker=(item.speaker or None), claim_type=item.claim_type,
-            checkworthiness=item.checkworthiness, claim_date=article.published,
+            article_id=article.id,
+            text=claim_text,
+            quote=span.of(text),
+            start=span.start,
+            end=span.end,
+            speaker=(item.speaker or None),
+            claim_type=item.claim_type,
+            checkworthiness=item.checkworthiness,
+            claim_date=article.published,
         )
 
 
@@ -159,8 +173,8 @@ def _dedupe(claims: list[Claim], outcome: ExtractionOutcome) -> list[Claim]:
     keeping the most check-worthy, in article order."""
     kept: list[Claim] = []
     for claim in sorted(claims, key=lambda c: -c.checkworthiness):
-        words = set(normalize(claim.text).split())
-        if any(_jaccard(words, set(normalize(k.text).split())) >= 0.9 for k in kept):
+        tokens = set(words(claim.text))
+        if any(_jaccard(tokens, set(words(k.text))) >= 0.9 for k in kept):
             outcome.duplicates += 1
             continue
         kept.append(claim)

@@ -30,7 +30,7 @@ from factcheck.llm_schemas import (
 )
 from factcheck.models import ClaimType, Verdict
 
-Reply = str | dict | BaseModel
+Reply = str | dict | BaseModel | Exception
 Responder = Callable[[list[BaseMessage], type[BaseModel] | None], Reply]
 
 
@@ -46,15 +46,17 @@ class JsonStructuredOutputMixin:
     """`with_structured_output` for chat models that take the schema as a `response_schema`
     keyword and answer with JSON text (the fake model and the local llama.cpp model)."""
 
-    def with_structured_output(self, schema: Any, *, include_raw: bool = False,
-                               **kwargs: Any) -> Runnable:
+    def with_structured_output(
+        self, schema: Any, *, include_raw: bool = False, **kwargs: Any
+    ) -> Runnable:
         """Bind the schema, parse the JSON reply into it; `include_raw` as in LangChain."""
         bound = self.bind(response_schema=schema)  # type: ignore[attr-defined]
         parser = PydanticOutputParser(pydantic_object=schema)
         if not include_raw:
             return bound | parser
         parse_ok = RunnablePassthrough.assign(
-            parsed=itemgetter("raw") | parser, parsing_error=lambda _: None)
+            parsed=itemgetter("raw") | parser, parsing_error=lambda _: None
+        )
         parse_failed = RunnablePassthrough.assign(parsed=lambda _: None)
         with_fallback = parse_ok.with_fallbacks([parse_failed], exception_key="parsing_error")
         return RunnableMap(raw=bound) | with_fallback
@@ -69,7 +71,7 @@ class FakeChatModel(JsonStructuredOutputMixin, BaseChatModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    replies: list[Reply] | None = None
+    replies: list[Any] | None = None
     responder: Responder | None = None
     latency: float = 0.0
     model_name: str = "fake"
@@ -98,19 +100,32 @@ class FakeChatModel(JsonStructuredOutputMixin, BaseChatModel):
     def _result(self, messages: list[BaseMessage], text: str) -> ChatResult:
         prompt_tokens = sum(len(str(m.content).split()) for m in messages)
         completion_tokens = len(text.split())
-        message = AIMessage(content=text, usage_metadata={
-            "input_tokens": prompt_tokens, "output_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens})
+        message = AIMessage(
+            content=text,
+            usage_metadata={
+                "input_tokens": prompt_tokens,
+                "output_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
+        )
         return ChatResult(generations=[ChatGeneration(message=message)])
 
-    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                  run_manager: CallbackManagerForLLMRun | None = None,
-                  **kwargs: Any) -> ChatResult:
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         return self._result(messages, self._reply_text(messages, kwargs.get("response_schema")))
 
-    async def _agenerate(self, messages: list[BaseMessage], stop: list[str] | None = None,
-                         run_manager: AsyncCallbackManagerForLLMRun | None = None,
-                         **kwargs: Any) -> ChatResult:
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         if self.latency:
             await asyncio.sleep(self.latency)
         return self._result(messages, self._reply_text(messages, kwargs.get("response_schema")))
@@ -126,8 +141,9 @@ _WORD = re.compile(r"\w+")
 _NEGATION = {"not", "no", "never", "none", "neither", "nor", "false", "didn't", "isn't"}
 
 
-def heuristic_responder(messages: Sequence[BaseMessage],
-                        schema: type[BaseModel] | None) -> BaseModel:
+def heuristic_responder(
+    messages: Sequence[BaseMessage], schema: type[BaseModel] | None
+) -> BaseModel:
     """Rule-based replies: sentences with digits become claims; word overlap decides verdicts.
 
     It reads only the delimited data sections of the rendered prompts (`<passage>`,
@@ -148,8 +164,15 @@ def _extract(prompt: str) -> ExtractionReply:
     for sentence in _SENTENCE.findall(passage):
         sentence = sentence.strip()
         if len(sentence) > 20 and any(ch.isdigit() for ch in sentence):
-            claims.append(ExtractedClaim(quote=sentence, claim=sentence, speaker=None,
-                                         claim_type=ClaimType.STATISTIC, checkworthiness=0.8))
+            claims.append(
+                ExtractedClaim(
+                    quote=sentence,
+                    claim=sentence,
+                    speaker=None,
+                    claim_type=ClaimType.STATISTIC,
+                    checkworthiness=0.8,
+                )
+            )
     return ExtractionReply(claims=claims[:8])
 
 
@@ -165,12 +188,19 @@ def _verify(prompt: str) -> VerificationReply:
                 best = (overlap, int(number), sentence.strip())
     overlap, number, sentence = best
     if overlap < 0.5:
-        return VerificationReply(rationale="The evidence does not address the claim closely.",
-                                 verdict=Verdict.NOT_ENOUGH_EVIDENCE, confidence=0.5, citations=[])
+        return VerificationReply(
+            rationale="The evidence does not address the claim closely.",
+            verdict=Verdict.NOT_ENOUGH_EVIDENCE,
+            confidence=0.5,
+            citations=[],
+        )
     negated = bool(_NEGATION & set(_WORD.findall(sentence.lower()))) != bool(
-        _NEGATION & claim_words)
+        _NEGATION & claim_words
+    )
     verdict = Verdict.REFUTED if negated else Verdict.SUPPORTED
     return VerificationReply(
-        rationale=f"Evidence {number} closely matches the claim's wording.", verdict=verdict,
+        rationale=f"Evidence {number} closely matches the claim's wording.",
+        verdict=verdict,
         confidence=round(min(0.95, overlap), 2),
-        citations=[CitedQuote(evidence=number, quote=sentence)])
+        citations=[CitedQuote(evidence=number, quote=sentence)],
+    )

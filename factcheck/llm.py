@@ -7,6 +7,7 @@ Retry ownership: the OpenAI SDK retries transport errors, 429 and 5xx (honouring
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -98,23 +99,37 @@ class StructuredLLM:
     server rejects `json_schema`, the instance switches to `function_calling` once and logs it.
     """
 
-    def __init__(self, chat_model: BaseChatModel, *, method: str = "json_schema",
-                 max_reasks: int = 2, model_name: str | None = None,
-                 params: dict[str, object] | None = None) -> None:
+    def __init__(
+        self,
+        chat_model: BaseChatModel,
+        *,
+        method: str = "json_schema",
+        max_reasks: int = 2,
+        model_name: str | None = None,
+        params: dict[str, object] | None = None,
+        max_concurrency: int = 8,
+    ) -> None:
         self.chat_model = chat_model
+        self._slots = asyncio.Semaphore(max_concurrency)
         self.method = method
         self.max_reasks = max_reasks
-        self.model_name = model_name or getattr(chat_model, "model_name", None) or type(
-            chat_model).__name__
+        self.model_name = (
+            model_name or getattr(chat_model, "model_name", None) or type(chat_model).__name__
+        )
         self.params = dict(params or {})
 
     def describe(self) -> dict[str, object]:
         """Model name, structured-output method and parameters, for provenance."""
         return {"model": self.model_name, "method": self.method, **self.params}
 
-    async def ask(self, messages: Messages, schema: type[T], *,
-                  validate: Validator | None = None,
-                  on_exhausted: Callable[[Any], Any] | None = None) -> StructuredReply:
+    async def ask(
+        self,
+        messages: Messages,
+        schema: type[T],
+        *,
+        validate: Validator | None = None,
+        on_exhausted: Callable[[Any], Any] | None = None,
+    ) -> StructuredReply:
         """Return a reply parsed into `schema` that also passes `validate` (if given).
 
         `validate` raises `ValueError` with a message the model can act on; that message is
@@ -152,29 +167,41 @@ class StructuredLLM:
                     except ValueError as exc:
                         error = f"Your reply failed validation: {exc}"
                         errors.append(error)
-                        conversation = [*conversation, AIMessage(content=raw or ""),
-                                        HumanMessage(content=_reask_text(error))]
+                        conversation = [
+                            *conversation,
+                            AIMessage(content=raw or ""),
+                            HumanMessage(content=_reask_text(error)),
+                        ]
                         raise InvalidOutput(error, raw) from exc
                     return StructuredReply(value=value, usage=usage, raw_text=raw, errors=errors)
         except RetryError as exc:
             if on_exhausted is not None and last_parsed[0] is not None:
-                return StructuredReply(value=on_exhausted(last_parsed[0]), usage=usage,
-                                       raw_text=last_raw[0], errors=errors)
+                return StructuredReply(
+                    value=on_exhausted(last_parsed[0]),
+                    usage=usage,
+                    raw_text=last_raw[0],
+                    errors=errors,
+                )
             inner = exc.last_attempt.exception()
             raise OutputValidationError(
                 f"{self.model_name}: output still invalid after {self.max_reasks + 1} attempts: "
                 f"{inner}",
-                attempts=self.max_reasks + 1, last_output=last_raw[0], errors=errors,
+                attempts=self.max_reasks + 1,
+                last_output=last_raw[0],
+                errors=errors,
             ) from None
         raise AssertionError("unreachable: tenacity returns or raises")  # pragma: no cover
 
-    async def _attempt(self, conversation: list[BaseMessage], schema: type[T],
-                       usage: Usage) -> tuple[T, str | None]:
+    async def _attempt(
+        self, conversation: list[BaseMessage], schema: type[T], usage: Usage
+    ) -> tuple[T, str | None]:
         """One model call; parse errors become `InvalidOutput` with the conversation extended."""
         runnable = self.chat_model.with_structured_output(
-            schema, method=self.method, include_raw=True)
+            schema, method=self.method, include_raw=True
+        )
         try:
-            result = await runnable.ainvoke(conversation)
+            async with self._slots:
+                result = await runnable.ainvoke(conversation)
         except (ValidationError, json.JSONDecodeError) as exc:
             # json_schema mode raises from inside the call when the reply breaks the schema.
             usage.add(Usage(calls=1))
@@ -183,8 +210,10 @@ class StructuredLLM:
             raise InvalidOutput(error, None) from exc
         except Exception as exc:
             if self.method == "json_schema" and _is_schema_rejection(exc):
-                log.warning("%s rejected json_schema output; using function_calling instead",
-                            self.model_name)
+                log.warning(
+                    "%s rejected json_schema output; using function_calling instead",
+                    self.model_name,
+                )
                 self.method = "function_calling"
                 return await self._attempt(conversation, schema, usage)
             if _is_content_error(exc):
@@ -209,13 +238,18 @@ class StructuredLLM:
 def _is_content_error(exc: Exception) -> bool:
     """Errors that mean the model's *content* was bad (truncated, refused), not transport."""
     name = type(exc).__name__
-    return name in {"LengthFinishReasonError", "ContentFilterFinishReasonError",
-                    "OutputParserException"}
+    return name in {
+        "LengthFinishReasonError",
+        "ContentFilterFinishReasonError",
+        "OutputParserException",
+    }
 
 
 def _reask_text(error: str) -> str:
-    return (f"{error}\nReply again with only a JSON object that follows the schema and fixes "
-            "this problem.")
+    return (
+        f"{error}\nReply again with only a JSON object that follows the schema and fixes "
+        "this problem."
+    )
 
 
 def build_chat_model(settings: Settings) -> tuple[BaseChatModel, str, str]:
@@ -231,9 +265,13 @@ def build_chat_model(settings: Settings) -> tuple[BaseChatModel, str, str]:
             )
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "none"
         model = ChatOpenAI(
-            model=settings.model, api_key=key, base_url=settings.base_url,
-            temperature=settings.temperature, max_tokens=settings.max_output_tokens,
-            timeout=settings.request_timeout, max_retries=settings.sdk_max_retries,
+            model=settings.model,
+            api_key=key,
+            base_url=settings.base_url,
+            temperature=settings.temperature,
+            max_tokens=settings.max_output_tokens,
+            timeout=settings.request_timeout,
+            max_retries=settings.sdk_max_retries,
             stream_usage=True,
         )
         method = settings.structured_output_method
@@ -251,17 +289,27 @@ def build_chat_model(settings: Settings) -> tuple[BaseChatModel, str, str]:
     return FakeChatModel(), "fake", "json_schema"
 
 
-def structured_llm_from_settings(settings: Settings,
-                                 chat_model: BaseChatModel | None = None) -> StructuredLLM:
+def structured_llm_from_settings(
+    settings: Settings, chat_model: BaseChatModel | None = None
+) -> StructuredLLM:
     """The `StructuredLLM` the pipeline uses, from settings (or around a given chat model)."""
     if chat_model is None:
         chat_model, name, method = build_chat_model(settings)
     else:
         name = getattr(chat_model, "model_name", None) or type(chat_model).__name__
-        method = "json_schema" if settings.structured_output_method == "auto" else (
-            settings.structured_output_method)
+        method = (
+            "json_schema"
+            if settings.structured_output_method == "auto"
+            else (settings.structured_output_method)
+        )
     return StructuredLLM(
-        chat_model, method=method, max_reasks=settings.max_reasks, model_name=name,
-        params={"temperature": settings.temperature,
-                "max_output_tokens": settings.max_output_tokens},
+        chat_model,
+        method=method,
+        max_reasks=settings.max_reasks,
+        model_name=name,
+        params={
+            "temperature": settings.temperature,
+            "max_output_tokens": settings.max_output_tokens,
+        },
+        max_concurrency=settings.concurrency,
     )

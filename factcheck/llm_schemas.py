@@ -30,15 +30,23 @@ class ExtractedClaim(CappedModel):
 
     caps: ClassVar[dict[str, int]] = {"quote": 300, "claim": 300, "speaker": 80}
 
-    quote: str = Field(description="The exact words of the passage the claim comes from, "
-                                   "copied character for character.")
-    claim: str = Field(description="The claim rewritten to stand alone: names instead of "
-                                   "pronouns, dates and places made explicit.")
-    speaker: str | None = Field(description="Who asserts the claim (a person or organisation), "
-                                            "or null when the article asserts it itself.")
+    quote: str = Field(
+        description="The exact words of the passage the claim comes from, "
+        "copied character for character."
+    )
+    claim: str = Field(
+        description="The claim rewritten to stand alone: names instead of "
+        "pronouns, dates and places made explicit."
+    )
+    speaker: str | None = Field(
+        description="Who asserts the claim (a person or organisation), "
+        "or null when the article asserts it itself."
+    )
     claim_type: ClaimType
-    checkworthiness: float = Field(description="0 to 1: how much a fact-checker should check "
-                                               "this (factual, verifiable, of public interest).")
+    checkworthiness: float = Field(
+        description="0 to 1: how much a fact-checker should check "
+        "this (factual, verifiable, of public interest)."
+    )
 
     @field_validator("checkworthiness")
     @classmethod
@@ -81,9 +89,13 @@ class VerificationReply(CappedModel):
         return value
 
 
-def capped_json_schema(model: type[BaseModel], *, max_string: int = DEFAULT_MAX_STRING,
-                       max_items: int = DEFAULT_MAX_ITEMS,
-                       overrides: dict[str, int] | None = None) -> dict[str, Any]:
+def capped_json_schema(
+    model: type[BaseModel],
+    *,
+    max_string: int = DEFAULT_MAX_STRING,
+    max_items: int = DEFAULT_MAX_ITEMS,
+    overrides: dict[str, int] | None = None,
+) -> dict[str, Any]:
     """The model's JSON schema with every string and array length-capped.
 
     Caps come from each model's `caps` (field name → limit), then `overrides` keyed
@@ -116,8 +128,12 @@ def capped_json_schema(model: type[BaseModel], *, max_string: int = DEFAULT_MAX_
     return visit(schema, model.__name__, None)
 
 
-def _cap_for(cls: type[BaseModel] | None, owner: str | None, name: str | None,
-             overrides: dict[str, int] | None) -> int | None:
+def _cap_for(
+    cls: type[BaseModel] | None,
+    owner: str | None,
+    name: str | None,
+    overrides: dict[str, int] | None,
+) -> int | None:
     if name is None:
         return None
     if overrides and f"{owner}.{name}" in overrides:

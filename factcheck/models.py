@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from factcheck.text import normalize
+from factcheck.text import words
 
 
 def content_id(*parts: object, length: int = 16) -> str:
@@ -77,13 +77,17 @@ class Claim(_Frozen):
     @classmethod
     def make(cls, *, article_id: str, text: str, **fields: object) -> Claim:
         """Build a claim whose id is derived from its article and normalised text."""
-        return cls(id=content_id(article_id, normalize(text)), article_id=article_id,
-                   text=text, **fields)
+        return cls(
+            id=content_id(article_id, " ".join(words(text))),
+            article_id=article_id,
+            text=text,
+            **fields,
+        )
 
     @property
     def dedup_key(self) -> str:
         """Key shared by the same claim in different articles."""
-        return content_id(normalize(self.text))
+        return content_id(" ".join(words(self.text)))
 
 
 class SourceChunk(_Frozen):
@@ -215,6 +219,4 @@ class RunSummary(BaseModel):
     wall_seconds: float = 0.0
 
 
-RunLine = Annotated[
-    RunHeader | ClaimResult | ErrorRecord | RunSummary, Field(discriminator="type")
-]
+RunLine = Annotated[RunHeader | ClaimResult | ErrorRecord | RunSummary, Field(discriminator="type")]

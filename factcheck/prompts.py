@@ -42,9 +42,7 @@ class Prompt:
             names = set(template.get_identifiers())
             missing = names - variables.keys()
             if missing:
-                raise PromptError(
-                    f"prompt {self.step}.{role}: missing variables {sorted(missing)}"
-                )
+                raise PromptError(f"prompt {self.step}.{role}: missing variables {sorted(missing)}")
             used |= names
             messages.append((role, template.substitute({k: str(variables[k]) for k in names})))
         unused = variables.keys() - used
@@ -80,6 +78,8 @@ class PromptLibrary:
     def hashes(self, steps: list[str] | None = None) -> dict[str, str]:
         """Content hash of each step's prompt (all prompt pairs in the directory by default)."""
         if steps is None:
-            steps = sorted({p.name.split(".")[0] for p in self.directory.glob("*.system.md")}
-                           | set(self.overrides))
+            steps = sorted(
+                {p.name.split(".")[0] for p in self.directory.glob("*.system.md")}
+                | set(self.overrides)
+            )
         return {step: self.get(step).hash for step in steps}

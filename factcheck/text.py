@@ -10,8 +10,21 @@ import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-_QUOTE_MAP = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "‘": "'",
-                            "’": "'", "‚": "'", "–": "-", "—": "-", "\u00a0": " "})
+_QUOTE_MAP = str.maketrans(
+    {
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "«": '"',
+        "»": '"',
+        "‘": "'",
+        "’": "'",
+        "‚": "'",
+        "–": "-",
+        "—": "-",
+        "\u00a0": " ",
+    }
+)
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace,
 # or at a line break. Abbreviations such as "U.S." and "Jan." are kept whole below.
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+|\n+")
@@ -30,7 +43,7 @@ class Span:
 
     def of(self, text: str) -> str:
         """The spanned substring of `text`."""
-        return text[self.start:self.end]
+        return text[self.start : self.end]
 
 
 def split_sentences(text: str) -> list[Span]:
@@ -39,7 +52,7 @@ def split_sentences(text: str) -> list[Span]:
     start = 0
     for match in _BOUNDARY.finditer(text):
         boundary = match.group()
-        if "\n" not in boundary and _ABBREVIATION.search(text[start:match.start()]):
+        if "\n" not in boundary and _ABBREVIATION.search(text[start : match.start()]):
             continue
         end = match.start() + len(boundary.rstrip())
         spans.extend(_strip(text, start, end))
@@ -95,13 +108,15 @@ def find_quote(text: str, quote: str, start: int = 0, end: int | None = None) ->
     if exact >= 0:
         return Span(exact, exact + len(quote))
     haystack, index = normalize_with_map(text[start:end])
-    needle = normalize(quote.strip(" \"'“”‘’."))
-    if not needle:
-        return None
-    found = haystack.find(needle)
-    if found < 0:
-        return None
-    return Span(start + index[found], start + index[found + len(needle) - 1] + 1)
+    # Models wrap quotes in quotation marks and drop or add final punctuation: try the quote
+    # without surrounding quote marks, then also without trailing punctuation.
+    unquoted = quote.strip(" \"'“”‘’«»")
+    for candidate in (unquoted, unquoted.rstrip(".,;:!?")):
+        needle = normalize(candidate)
+        found = haystack.find(needle) if needle else -1
+        if found >= 0:
+            return Span(start + index[found], start + index[found + len(needle) - 1] + 1)
+    return None
 
 
 def contains_quote(text: str, quote: str) -> bool:
@@ -109,8 +124,9 @@ def contains_quote(text: str, quote: str) -> bool:
     return find_quote(text, quote) is not None
 
 
-def closest_sentence(text: str, quote: str, sentences: list[Span],
-                     min_ratio: float = 0.85) -> Span | None:
+def closest_sentence(
+    text: str, quote: str, sentences: list[Span], min_ratio: float = 0.85
+) -> Span | None:
     """The sentence most similar to `quote` (difflib ratio on normalised text) if it reaches
     `min_ratio`, or the one sentence that contains most of the quote's words; else None."""
     target = normalize(quote)
@@ -123,3 +139,20 @@ def closest_sentence(text: str, quote: str, sentences: list[Span],
         if ratio > best_ratio:
             best, best_ratio = span, ratio
     return best if best_ratio >= min_ratio else None
+
+
+_DATA_TAG = re.compile(r"</?\s*(passage|context|claim|evidence)\b[^>]*>", re.I)
+
+
+def neutralize_tags(text: str) -> str:
+    """Defang the prompt's own delimiter tags inside data, so article or source text cannot
+    close its section and pose as instructions."""
+    return _DATA_TAG.sub(lambda m: m.group().replace("<", "‹").replace(">", "›"), text)
+
+
+_WORDS = re.compile(r"\w+")
+
+
+def words(text: str) -> list[str]:
+    """The normalised word tokens of `text` (punctuation dropped)."""
+    return _WORDS.findall(normalize(text))

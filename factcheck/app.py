@@ -1,0 +1,71 @@
+"""Wires the pipeline's parts together from `Settings` (the one place that knows every part)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from langchain_core.language_models import BaseChatModel
+
+from factcheck.config import Settings
+from factcheck.embeddings import embedder_from_settings
+from factcheck.extract import ClaimExtractor, ExtractionSettings
+from factcheck.llm import StructuredLLM, structured_llm_from_settings
+from factcheck.pipeline import Pipeline, RetrievalSettings
+from factcheck.prompts import PromptLibrary
+from factcheck.store import ReferenceStore
+from factcheck.verify import Verifier
+
+
+@dataclass
+class App:
+    """The configured parts: settings, prompts, LLM, store and the pipeline over them."""
+
+    settings: Settings
+    prompts: PromptLibrary
+    llm: StructuredLLM
+    store: ReferenceStore
+    pipeline: Pipeline
+
+
+def open_store(settings: Settings) -> ReferenceStore:
+    """The reference store with the configured embedder."""
+    return ReferenceStore.open(settings, embedder_from_settings(settings))
+
+
+def build_app(
+    settings: Settings,
+    *,
+    chat_model: BaseChatModel | None = None,
+    store: ReferenceStore | None = None,
+    prompt_overrides: dict[str, Path] | None = None,
+) -> App:
+    """Build everything the CLI and the evals need; `chat_model`/`store` override settings."""
+    prompts = PromptLibrary(settings.prompts_dir, prompt_overrides)
+    llm = structured_llm_from_settings(settings, chat_model)
+    store = store or open_store(settings)
+    extractor = ClaimExtractor(
+        llm,
+        prompts,
+        ExtractionSettings(
+            window_sentences=settings.extraction_window_sentences,
+            context_sentences=settings.extraction_context_sentences,
+            max_claims_per_window=settings.max_claims_per_window,
+            checkworthiness_threshold=settings.checkworthiness_threshold,
+        ),
+    )
+    verifier = Verifier(llm, prompts, relevance_threshold=settings.relevance_threshold)
+    pipeline = Pipeline(
+        extractor,
+        store,
+        verifier,
+        retrieval=RetrievalSettings(
+            top_k=settings.top_k, candidates=settings.candidates, rrf_k=settings.rrf_k
+        ),
+        concurrency=settings.concurrency,
+        model=llm.model_name,
+        model_params=llm.describe(),
+        embedder=store.embedder_name,
+        collection=settings.collection,
+    )
+    return App(settings, prompts, llm, store, pipeline)

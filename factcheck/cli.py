@@ -1,0 +1,412 @@
+"""The `factcheck` command: ingest reference sources, extract claims, verify them, run batches.
+
+Exit codes (for scripts): 0 every item succeeded; 1 configuration or setup error (nothing ran);
+2 wrong command-line usage; 3 partial: some items failed (see the error lines in the output);
+4 failed: no item succeeded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from factcheck import __version__
+from factcheck.config import Settings, load_settings
+from factcheck.errors import FactcheckError, InputError
+from factcheck.models import Claim, ClaimResult, ClaimType, RunHeader, RunSummary
+from factcheck.report import ResultsWriter, markdown_report, read_results
+
+EXIT_OK, EXIT_CONFIG, EXIT_USAGE, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2, 3, 4
+
+app = typer.Typer(
+    name="factcheck",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    help="Find the check-worthy claims in news articles and check them against the reference "
+    "sources you trust. Verdicts: SUPPORTED, REFUTED, NOT_ENOUGH_EVIDENCE, CONFLICTING; "
+    "every citation quotes a source word for word.\n\n"
+    "Exit codes: 0 all done; 1 configuration error; 2 usage error; 3 partial (some items "
+    "failed, see the errors in the output); 4 nothing succeeded.",
+)
+console = Console(stderr=True)
+out = Console()
+
+_DEMO_NOTICE_SHOWN = False
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except FactcheckError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(EXIT_CONFIG) from None
+    _notice_backend(settings)
+    return settings
+
+
+def _notice_backend(settings: Settings) -> None:
+    """Say once, plainly, when the demo-grade local model is in use."""
+    global _DEMO_NOTICE_SHOWN
+    if settings.resolved_backend() == "local" and not _DEMO_NOTICE_SHOWN:
+        _DEMO_NOTICE_SHOWN = True
+        console.print(
+            "[yellow]No OpenAI key or server configured: using the small local model. Its "
+            "results are demo-grade.[/yellow] For real work set FACTCHECK_OPENAI_API_KEY (OpenAI) "
+            "or FACTCHECK_BASE_URL + FACTCHECK_MODEL (an OpenAI-compatible server)."
+        )
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    console.print(f"[red]error:[/red] {exc}")
+    return typer.Exit(EXIT_CONFIG)
+
+
+def _exit_code(ok: int, failed: int) -> int:
+    if failed == 0:
+        return EXIT_OK
+    return EXIT_PARTIAL if ok else EXIT_FAILED
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+        disable=not console.is_terminal,
+    )
+
+
+# --- ingest ----------------------------------------------------------------------------------
+
+
+@app.command()
+def ingest(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Reference files or folders: .txt, .md, .html, or .jsonl (one source per line "
+            "with text and optional title, url, published, publisher, credibility_tier).",
+            exists=True,
+        ),
+    ],
+) -> None:
+    """Add trusted reference sources to the store. Re-ingesting the same files adds nothing."""
+    from factcheck.app import open_store
+    from factcheck.inputs import read_sources
+
+    settings = _settings()
+    try:
+        store = open_store(settings)
+    except FactcheckError as exc:
+        raise _fail(exc) from None
+    sources, errors = [], []
+    for item in read_sources(paths):
+        (errors if isinstance(item, InputError) else sources).append(item)
+    for error in errors:
+        console.print(f"[red]skipped[/red] {error}")
+    report = store.ingest(sources)
+    out.print(
+        f"Ingested {report.sources} sources into [bold]{settings.collection}[/bold]: "
+        f"{report.chunks_added} new chunks, {report.chunks_existing} already present; "
+        f"{store.count()} chunks in the collection."
+    )
+    raise typer.Exit(_exit_code(len(sources), len(errors) + len(report.errors)))
+
+
+# --- extract ---------------------------------------------------------------------------------
+
+
+@app.command()
+def extract(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Article files or folders (.txt, .md, .html) or .jsonl/.csv with one article per "
+            "line.",
+            exists=True,
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write claims as JSONL here (default: print them)."),
+    ] = None,
+) -> None:
+    """Extract the check-worthy claims of articles, each anchored to the article's own words."""
+    from factcheck.app import build_app
+    from factcheck.inputs import read_articles
+
+    settings = _settings()
+    try:
+        application = build_app(settings)
+    except FactcheckError as exc:
+        raise _fail(exc) from None
+    extractor = application.pipeline.extractor
+    sink = output.open("w", encoding="utf-8") if output else sys.stdout
+    ok = failed = 0
+    for item in read_articles(paths):
+        if isinstance(item, InputError):
+            console.print(f"[red]skipped[/red] {item}")
+            failed += 1
+            continue
+        try:
+            outcome = asyncio.run(extractor.extract(item))
+        except FactcheckError as exc:
+            console.print(f"[red]article {item.id} failed:[/red] {exc}")
+            failed += 1
+            continue
+        ok += 1
+        for claim in outcome.claims:
+            sink.write(claim.model_dump_json() + "\n")
+        console.print(
+            f"{item.id}: {len(outcome.claims)} claims ({outcome.below_threshold} below "
+            f"threshold, {len(outcome.rejected)} rejected unanchored, "
+            f"{outcome.repaired} repaired)"
+        )
+    if output:
+        sink.close()
+    raise typer.Exit(_exit_code(ok, failed))
+
+
+# --- verify ----------------------------------------------------------------------------------
+
+
+def _claims_from(value: str) -> Iterator[Claim]:
+    path = Path(value)
+    if not path.is_file():
+        yield _plain_claim(value)
+        return
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        if line.lstrip().startswith("{"):
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"line {number}: invalid JSON ({exc.msg})", source=value) from None
+            if "article_id" in data and "quote" in data:
+                yield Claim.model_validate(data)
+                continue
+            text = data.get("claim") or data.get("text")
+            if not text:
+                raise InputError(f"line {number}: no 'claim' or 'text' field", source=value)
+            yield _plain_claim(text)
+        else:
+            yield _plain_claim(line.strip())
+
+
+def _plain_claim(text: str) -> Claim:
+    return Claim.make(
+        article_id="cli",
+        text=text,
+        quote=text,
+        start=0,
+        end=len(text),
+        claim_type=ClaimType.OTHER,
+        checkworthiness=1.0,
+    )
+
+
+@app.command()
+def verify(
+    claim: Annotated[
+        str,
+        typer.Argument(
+            help="A claim in quotes, or a file with one claim per line (plain text, "
+            "or JSONL with a 'claim' field, or claims written by `factcheck extract`)."
+        ),
+    ],
+    output: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write results JSONL here.")
+    ] = None,
+) -> None:
+    """Check claims against the reference store and print verdicts with citations."""
+    from factcheck.app import build_app
+
+    settings = _settings()
+    try:
+        claims = list(_claims_from(claim))
+        application = build_app(settings)
+    except FactcheckError as exc:
+        raise _fail(exc) from None
+    records = asyncio.run(application.pipeline.check_claims(claims))
+    table = Table("claim", "verdict", "conf.", "citations")
+    for record in records:
+        if isinstance(record, ClaimResult):
+            cites = "\n".join(
+                f"“{c.quote[:90]}” — {c.source_title or c.chunk_id}" for c in record.citations
+            )
+            table.add_row(
+                record.claim.text, record.verdict.value, f"{record.confidence:.2f}", cites or "—"
+            )
+        else:
+            table.add_row(
+                record.claim.text if record.claim else record.item_id,
+                "[red]error[/red]",
+                "",
+                record.message,
+            )
+    out.print(table)
+    if output:
+        with ResultsWriter(output) as writer:
+            for record in records:
+                writer.write(record)
+    ok = sum(isinstance(r, ClaimResult) for r in records)
+    raise typer.Exit(_exit_code(ok, len(records) - ok))
+
+
+# --- run -------------------------------------------------------------------------------------
+
+
+def run_batch(
+    settings: Settings, paths: list[Path], out_dir: Path | None, quiet: bool = False
+) -> tuple[Path, int]:
+    """Run the whole pipeline over articles; returns (run directory, exit code)."""
+    from factcheck.app import build_app
+    from factcheck.inputs import read_articles
+
+    application = build_app(settings)
+    pipeline = application.pipeline
+    started = datetime.now(UTC)
+    run_id = started.strftime("%Y%m%dT%H%M%SZ")
+    run_dir = out_dir or settings.output_dir / run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    results_path = run_dir / "results.jsonl"
+    if results_path.exists():
+        results_path.unlink()
+    config = settings.public_dict() | {
+        "model_display": application.llm.model_name,
+        "store": application.store.describe(),
+    }
+    clock = time.perf_counter()
+    with ResultsWriter(results_path) as writer, _progress() as progress:
+        writer.write(
+            RunHeader(
+                run_id=run_id,
+                started_at=started,
+                factcheck_version=__version__,
+                config=config,
+                prompt_hashes=pipeline.prompt_hashes(),
+            )
+        )
+        task = progress.add_task("checking", total=None, detail="")
+
+        async def consume() -> None:
+            async for record in pipeline.run(read_articles(paths)):
+                writer.write(record)
+                if not isinstance(record, ClaimResult):
+                    console.print(
+                        f"[red]{record.stage} error[/red] {record.item_id}: {record.message[:300]}"
+                    )
+                s = pipeline.stats
+                progress.update(
+                    task,
+                    advance=1,
+                    detail=(
+                        f"{s.articles} articles · {s.results} results · {s.errors} errors · "
+                        f"{s.usage.prompt_tokens + s.usage.completion_tokens} tokens"
+                    ),
+                )
+
+        asyncio.run(consume())
+        s = pipeline.stats
+        writer.write(
+            RunSummary(
+                run_id=run_id,
+                finished_at=datetime.now(UTC),
+                articles=s.articles,
+                claims=s.claims,
+                results=s.results,
+                errors=s.errors,
+                verdicts=s.verdicts,
+                usage=s.usage,
+                wall_seconds=round(time.perf_counter() - clock, 3),
+            )
+        )
+    run = read_results(results_path)
+    (run_dir / "report.md").write_text(markdown_report(run), encoding="utf-8")
+    if not quiet:
+        print_summary(run_dir)
+    return run_dir, _exit_code(s.results, s.errors)
+
+
+def print_summary(run_dir: Path) -> None:
+    """A short table of the run's verdicts and where its files are."""
+    run = read_results(run_dir / "results.jsonl")
+    table = Table("claim", "speaker", "verdict", "conf.", title="Verdicts")
+    for r in sorted(run.results, key=lambda r: (r.claim.article_id, r.claim.start)):
+        table.add_row(
+            r.claim.text[:110], r.claim.speaker or "—", r.verdict.value, f"{r.confidence:.2f}"
+        )
+    out.print(table)
+    summary = run.summary
+    if summary:
+        out.print(
+            f"{summary.articles} articles, {summary.claims} claims, {summary.results} "
+            f"results, {summary.errors} errors; {summary.usage.calls} LLM calls, "
+            f"{summary.usage.prompt_tokens + summary.usage.completion_tokens} tokens, "
+            f"{summary.wall_seconds:.1f} s."
+        )
+    out.print(f"Results: {run_dir / 'results.jsonl'}\nReport:  {run_dir / 'report.md'}")
+
+
+@app.command()
+def run(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Article files or folders (.txt, .md, .html; a NAME.meta.json beside a file may "
+            "give title, url, published, publisher) or .jsonl/.csv with one article per line.",
+            exists=True,
+        ),
+    ],
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Run directory (default: runs/<timestamp>).")
+    ] = None,
+) -> None:
+    """Check whole articles: extract claims, find evidence, give verdicts, write JSONL + report."""
+    settings = _settings()
+    try:
+        _, code = run_batch(settings, paths, out_dir)
+    except FactcheckError as exc:
+        raise _fail(exc) from None
+    raise typer.Exit(code)
+
+
+@app.command()
+def report(
+    results: Annotated[Path, typer.Argument(help="A results.jsonl file.", exists=True)],
+) -> None:
+    """Print the Markdown report of a results file."""
+    try:
+        out.print(markdown_report(read_results(results)), markup=False, highlight=False)
+    except FactcheckError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    out.print(__version__)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()

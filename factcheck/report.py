@@ -1,0 +1,163 @@
+"""Run outputs: the JSONL results file (header, records, summary) and a Markdown report."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from pydantic import TypeAdapter, ValidationError
+
+from factcheck.errors import InputError
+from factcheck.models import ClaimResult, ErrorRecord, RunHeader, RunLine, RunSummary
+
+_LINE = TypeAdapter(RunLine)
+
+
+class ResultsWriter:
+    """Appends run lines to a JSONL file, flushing each so a crash loses at most one line."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file: IO[str] = self.path.open("a", encoding="utf-8")
+
+    def write(self, line: RunHeader | ClaimResult | ErrorRecord | RunSummary) -> None:
+        """Append one line."""
+        self._file.write(line.model_dump_json(exclude_none=False) + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        """Close the file."""
+        self._file.close()
+
+    def __enter__(self) -> ResultsWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass
+class RunResults:
+    """A results file read back."""
+
+    header: RunHeader | None = None
+    results: list[ClaimResult] = field(default_factory=list)
+    errors: list[ErrorRecord] = field(default_factory=list)
+    summary: RunSummary | None = None
+
+
+def iter_lines(path: Path) -> Iterator[RunHeader | ClaimResult | ErrorRecord | RunSummary]:
+    """Parse a results file line by line; a malformed line raises `InputError` naming it."""
+    with Path(path).open(encoding="utf-8") as handle:
+        for number, text in enumerate(handle, start=1):
+            if not text.strip():
+                continue
+            try:
+                yield _LINE.validate_json(text)
+            except ValidationError as exc:
+                raise InputError(
+                    f"line {number} is not a factcheck results line: {exc.errors()[0]['msg']}",
+                    source=str(path),
+                ) from None
+
+
+def read_results(path: Path) -> RunResults:
+    """Read a whole results file."""
+    run = RunResults()
+    for line in iter_lines(path):
+        if isinstance(line, RunHeader):
+            run.header = line
+        elif isinstance(line, ClaimResult):
+            run.results.append(line)
+        elif isinstance(line, ErrorRecord):
+            run.errors.append(line)
+        else:
+            run.summary = line
+    return run
+
+
+_VERDICT_MARK = {
+    "SUPPORTED": "✅",
+    "REFUTED": "❌",
+    "NOT_ENOUGH_EVIDENCE": "❔",
+    "CONFLICTING": "⚖️",
+}
+
+
+def _md(text: str | None) -> str:
+    """Escape text for Markdown so article/model content cannot inject markup."""
+    if not text:
+        return ""
+    out = text.replace("\\", "\\\\").replace("\n", " ")
+    for ch in "`*_[]<>#|":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def markdown_report(run: RunResults) -> str:
+    """A readable Markdown report: summary, then each claim with verdict, rationale, citations."""
+    lines = ["# Fact-check report", ""]
+    if run.header:
+        lines += [
+            f"- Run: `{run.header.run_id}` started {run.header.started_at:%Y-%m-%d %H:%M} UTC",
+            f"- Model: {_md(str(run.header.config.get('model_display', '')))}",
+            "- Prompts: "
+            + ", ".join(f"{k} `{v}`" for k, v in sorted(run.header.prompt_hashes.items())),
+            "",
+        ]
+    counts = Counter(r.verdict.value for r in run.results)
+    lines += ["## Summary", "", "| verdict | claims |", "|---|---|"]
+    lines += [f"| {_VERDICT_MARK.get(v, '')} {v} | {n} |" for v, n in sorted(counts.items())]
+    lines += [f"| errors | {len(run.errors)} |", ""]
+    by_article: dict[str, list[ClaimResult]] = {}
+    for result in run.results:
+        by_article.setdefault(result.claim.article_id, []).append(result)
+    for article_id, results in by_article.items():
+        lines += [f"## Article `{article_id}`", ""]
+        for r in sorted(results, key=lambda x: x.claim.start):
+            c = r.claim
+            lines += [
+                f"### {_VERDICT_MARK.get(r.verdict.value, '')} {r.verdict.value} "
+                f"({r.confidence:.0%}) — {_md(c.text)}",
+                "",
+                f"> {_md(c.quote)}",
+                "",
+                f"- Speaker: {_md(c.speaker) or '—'} · type: {c.claim_type.value} · "
+                f"check-worthiness {c.checkworthiness:.2f} · offsets {c.start}–{c.end}",
+                f"- Verifier: {r.verifier} · rationale: {_md(r.rationale)}",
+            ]
+            for cit in r.citations:
+                source = _md(cit.source_title) or cit.chunk_id
+                link = f" <{cit.source_url}>" if cit.source_url else ""
+                date = f", {cit.published.isoformat()}" if cit.published else ""
+                lines.append(f"  - “{_md(cit.quote)}” — {source}{date}{link}")
+            if r.rejected_citations:
+                lines.append(
+                    f"- {len(r.rejected_citations)} citation(s) failed validation and were dropped"
+                )
+            lines.append("")
+    if run.errors:
+        lines += ["## Errors", "", "| item | stage | error |", "|---|---|---|"]
+        lines += [f"| `{e.item_id}` | {e.stage} | {_md(e.message)[:300]} |" for e in run.errors]
+        lines.append("")
+    if run.summary:
+        u = run.summary.usage
+        lines += [
+            "## Cost",
+            "",
+            f"{u.calls} LLM calls, {u.prompt_tokens} prompt + "
+            f"{u.completion_tokens} completion tokens, {u.reasks} re-asks, "
+            f"{run.summary.wall_seconds:.1f} s wall time.",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def dump_json(data: object) -> str:
+    """Pretty JSON for terminal output."""
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str)

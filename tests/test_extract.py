@@ -1,0 +1,92 @@
+from datetime import date
+
+from factcheck.config import default_prompts_dir
+from factcheck.extract import ClaimExtractor, ExtractionSettings, make_windows
+from factcheck.fake_llm import FakeChatModel
+from factcheck.llm import StructuredLLM
+from factcheck.models import Article
+from factcheck.prompts import PromptLibrary
+
+ARTICLE = Article(
+    id="a1",
+    published=date(2026, 1, 29),
+    text=(
+        "Sheinbaum said homicides fell 37% in 2025. She spoke to reporters in Mexico City.\n"
+        "The USMCA will be reviewed in July 2026. It was a nice day."
+    ),
+)
+
+
+def claim(quote, text, score=0.9, speaker=None):
+    return {
+        "quote": quote,
+        "claim": text,
+        "speaker": speaker,
+        "claim_type": "statistic",
+        "checkworthiness": score,
+    }
+
+
+def extractor(replies, **settings):
+    llm = StructuredLLM(FakeChatModel(replies=replies), max_reasks=0)
+    return ClaimExtractor(llm, PromptLibrary(default_prompts_dir()), ExtractionSettings(**settings))
+
+
+async def test_claims_are_anchored_filtered_and_deduplicated():
+    reply = {
+        "claims": [
+            claim(
+                "homicides fell 37% in 2025",
+                "Homicides in Mexico fell 37% in 2025.",
+                speaker="Claudia Sheinbaum",
+            ),
+            claim(
+                "“The USMCA will be reviewed in July 2026.”",
+                "The USMCA will be reviewed in July 2026.",
+            ),
+            claim("It was a nice day.", "It was a nice day.", score=0.1),
+            claim("Homicides fell 37% in 2025", "Homicides in Mexico fell 37 % in 2025"),
+            claim("Crime vanished entirely last week", "Crime vanished."),
+        ]
+    }
+    outcome = await extractor([reply], window_sentences=10).extract(ARTICLE)
+    texts = [c.text for c in outcome.claims]
+    assert texts == [
+        "Homicides in Mexico fell 37% in 2025.",
+        "The USMCA will be reviewed in July 2026.",
+    ]
+    first, second = outcome.claims
+    assert ARTICLE.text[first.start : first.end] == first.quote == "homicides fell 37% in 2025"
+    assert ARTICLE.text[second.start : second.end] == "The USMCA will be reviewed in July 2026."
+    assert first.speaker == "Claudia Sheinbaum" and first.claim_date == date(2026, 1, 29)
+    assert outcome.below_threshold == 1
+    assert outcome.duplicates == 1
+    assert [r.reason for r in outcome.rejected] == ["quote not found in the article passage"]
+    assert outcome.usage.calls == 1
+
+
+async def test_claim_ids_are_stable():
+    reply = {
+        "claims": [claim("The USMCA will be reviewed in July 2026.", "USMCA review July 2026")]
+    }
+    a = await extractor([reply], window_sentences=10).extract(ARTICLE)
+    b = await extractor([reply], window_sentences=10).extract(ARTICLE)
+    assert a.claims[0].id == b.claims[0].id
+
+
+async def test_quotes_must_come_from_their_own_window():
+    # window 1 = sentences 1-2, window 2 = sentences 3-4; a quote from window 2 returned for
+    # window 1 is not anchored there (it would be a claim taken from the context).
+    replies = [{"claims": [claim("The USMCA will be reviewed in July 2026", "x")]}, {"claims": []}]
+    outcome = await extractor(replies, window_sentences=2, context_sentences=1).extract(ARTICLE)
+    assert outcome.windows == 2
+    assert outcome.claims == []
+    assert len(outcome.rejected) == 1
+
+
+def test_windows_cover_all_sentences_with_context():
+    windows = make_windows(ARTICLE.text, size=2, context=1)
+    assert len(windows) == 2
+    assert windows[0].before is None and windows[0].after is not None
+    assert windows[1].passage.of(ARTICLE.text).startswith("The USMCA")
+    assert windows[1].before.of(ARTICLE.text) == "She spoke to reporters in Mexico City."

@@ -1,0 +1,95 @@
+import json
+
+import pytest
+
+from factcheck.errors import LLMError, OutputValidationError
+from factcheck.fake_llm import FakeChatModel
+from factcheck.llm import StructuredLLM
+from factcheck.llm_schemas import ExtractionReply, VerificationReply, capped_json_schema
+
+GOOD = {
+    "rationale": "Evidence 1 says so.",
+    "verdict": "SUPPORTED",
+    "confidence": 0.8,
+    "citations": [{"evidence": 1, "quote": "x"}],
+}
+MESSAGES = [("system", "sys"), ("user", "user")]
+
+
+async def test_reask_on_unparseable_then_schema_violation_then_success():
+    model = FakeChatModel(replies=["not json at all", {**GOOD, "verdict": "PROBABLY"}, GOOD])
+    reply = await StructuredLLM(model, max_reasks=2).ask(MESSAGES, VerificationReply)
+    assert reply.value.verdict == "SUPPORTED"
+    assert reply.usage.calls == 3 and reply.usage.reasks == 2
+    assert reply.usage.prompt_tokens > 0 and reply.usage.completion_tokens > 0
+    assert len(reply.errors) == 2
+    assert model.calls == 3
+
+
+async def test_reask_feeds_the_error_back_to_the_model():
+    seen = []
+
+    def responder(messages, schema):
+        seen.append([m.content for m in messages])
+        return "{broken" if len(seen) == 1 else GOOD
+
+    await StructuredLLM(FakeChatModel(responder=responder), max_reasks=1).ask(
+        MESSAGES, VerificationReply
+    )
+    assert len(seen) == 2
+    assert "{broken" in seen[1]  # the bad reply is shown back
+    assert "could not be parsed" in seen[1][-1]
+
+
+async def test_exhausted_reasks_raise_typed_error_never_a_default():
+    model = FakeChatModel(replies=["a", "b", "c"])
+    with pytest.raises(OutputValidationError) as info:
+        await StructuredLLM(model, max_reasks=2).ask(MESSAGES, VerificationReply)
+    assert info.value.attempts == 3
+    assert info.value.last_output == "c"
+    assert len(info.value.errors) == 3
+
+
+async def test_out_of_range_confidence_is_invalid():
+    model = FakeChatModel(replies=[{**GOOD, "confidence": 7}, GOOD])
+    reply = await StructuredLLM(model, max_reasks=1).ask(MESSAGES, VerificationReply)
+    assert reply.value.confidence == 0.8 and reply.usage.reasks == 1
+
+
+async def test_validate_callback_reasks_and_on_exhausted_repairs():
+    def always_bad(_):
+        raise ValueError("quote not in passage")
+
+    model = FakeChatModel(replies=[GOOD, GOOD])
+    with pytest.raises(OutputValidationError):
+        await StructuredLLM(model, max_reasks=1).ask(
+            MESSAGES, VerificationReply, validate=always_bad
+        )
+    model = FakeChatModel(replies=[GOOD, GOOD])
+    reply = await StructuredLLM(model, max_reasks=1).ask(
+        MESSAGES,
+        VerificationReply,
+        validate=always_bad,
+        on_exhausted=lambda v: v.model_copy(update={"citations": []}),
+    )
+    assert reply.value.citations == [] and reply.errors
+
+
+async def test_transport_errors_are_not_reasked():
+    model = FakeChatModel(replies=[ConnectionError("refused"), GOOD])
+    with pytest.raises(LLMError, match="refused"):
+        await StructuredLLM(model, max_reasks=3).ask(MESSAGES, VerificationReply)
+    assert model.calls == 1
+
+
+def test_capped_schema_caps_strings_and_lists():
+    schema = capped_json_schema(ExtractionReply, max_items=5)
+    claims = schema["properties"]["claims"]
+    assert claims["maxItems"] == 5
+    item = claims["items"]
+    assert item["properties"]["quote"]["maxLength"] == 300
+    assert item["additionalProperties"] is False
+    assert "$defs" not in json.dumps(schema)
+    verdict = capped_json_schema(VerificationReply)
+    assert verdict["properties"]["citations"]["maxItems"] == 4
+    assert "maxLength" not in verdict["properties"]["verdict"]

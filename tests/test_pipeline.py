@@ -1,0 +1,100 @@
+from datetime import date
+
+from factcheck.config import default_prompts_dir
+from factcheck.errors import InputError
+from factcheck.extract import ClaimExtractor
+from factcheck.fake_llm import FakeChatModel
+from factcheck.llm import StructuredLLM
+from factcheck.models import Article, ClaimResult, ErrorRecord
+from factcheck.pipeline import Pipeline
+from factcheck.prompts import PromptLibrary
+from factcheck.verify import Verifier
+from tests.pipeline_fakes import ListRetriever
+
+REFERENCES = [
+    "In 2025 Mexico recorded 24,000 homicide victims according to SESNSP.",
+    "The USMCA joint review is due on 1 July 2026.",
+]
+
+
+def pipeline(retriever=None, responder=None, concurrency=3):
+    llm = StructuredLLM(FakeChatModel(responder=responder), max_reasks=0)
+    prompts = PromptLibrary(default_prompts_dir())
+    return Pipeline(
+        ClaimExtractor(llm, prompts),
+        retriever or ListRetriever(REFERENCES),
+        Verifier(llm, prompts, relevance_threshold=0.2),
+        concurrency=concurrency,
+        model="fake",
+    )
+
+
+def article(i, text):
+    return Article(id=f"a{i}", text=text, published=date(2026, 1, 29))
+
+
+async def collect(p, items):
+    return [r async for r in p.run(items)]
+
+
+async def test_batch_produces_results_with_provenance():
+    p = pipeline()
+    records = await collect(p, [article(1, "In 2025 Mexico recorded 24,000 homicide victims.")])
+    results = [r for r in records if isinstance(r, ClaimResult)]
+    assert len(results) == 1
+    result = results[0]
+    assert result.verdict == "SUPPORTED"
+    assert result.citations and result.citations[0].quote in REFERENCES[0]
+    assert set(result.provenance.prompt_hashes) == {"extract", "verify"}
+    assert result.provenance.collection_fingerprint
+    assert result.provenance.usage.calls == 1  # verification; extraction is counted per article
+    assert p.stats.usage.calls == 2
+
+
+async def test_one_bad_item_never_stops_the_batch():
+    def responder(messages, schema):
+        if "EXPLODE" in messages[-1].content:
+            raise ValueError("model crashed on this article")
+        from factcheck.fake_llm import heuristic_responder
+
+        return heuristic_responder(messages, schema)
+
+    retriever = ListRetriever(REFERENCES, fail_on="USMCA")
+    items = [
+        article(1, "In 2025 Mexico recorded 24,000 homicide victims."),
+        InputError("not UTF-8", source="bad.txt"),
+        article(2, "EXPLODE 12 times."),
+        article(3, "The USMCA joint review is due on 1 July 2026."),
+    ]
+    records = await collect(pipeline(retriever, responder), items)
+    errors = {r.stage: r for r in records if isinstance(r, ErrorRecord)}
+    assert set(errors) == {"input", "extract", "retrieve"}
+    assert errors["input"].item_id == "bad.txt"
+    assert errors["extract"].article_id == "a2"
+    assert errors["retrieve"].claim is not None
+    assert sum(isinstance(r, ClaimResult) for r in records) == 1
+
+
+async def test_same_claim_in_many_articles_is_verified_once():
+    text = "In 2025 Mexico recorded 24,000 homicide victims."
+    retriever = ListRetriever(REFERENCES)
+    p = pipeline(retriever)
+    records = await collect(p, [article(i, text) for i in range(5)])
+    results = [r for r in records if isinstance(r, ClaimResult)]
+    assert len(results) == 5
+    assert len({r.claim.article_id for r in results}) == 5
+    assert len({r.id for r in results}) == 5
+    assert len(retriever.queries) == 1
+    assert p.stats.deduplicated == 4
+
+
+async def test_check_claims_keeps_input_order():
+    p = pipeline()
+    from factcheck.cli import _plain_claim
+
+    claims = [
+        _plain_claim("The USMCA joint review is due on 1 July 2026."),
+        _plain_claim("Pigs can fly over 3 mountains."),
+    ]
+    records = await p.check_claims(claims)
+    assert [r.claim.text for r in records] == [c.text for c in claims]
