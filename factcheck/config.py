@@ -33,6 +33,8 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         validate_default=True,
+        env_ignore_empty=True,
+        populate_by_name=True,
     )
 
     # --- LLM backend -------------------------------------------------------------------------
