@@ -12,7 +12,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -54,7 +54,7 @@ def _settings() -> Settings:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(EXIT_CONFIG) from None
     _notice_backend(settings)
-    return settings
+    return settings.for_backend()
 
 
 def _notice_backend(settings: Settings) -> None:
@@ -387,6 +387,114 @@ def run(
     except FactcheckError as exc:
         raise _fail(exc) from None
     raise typer.Exit(code)
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Run directory (default: runs/demo-<timestamp>)."),
+    ] = None,
+) -> None:
+    """Run the whole pipeline on the bundled seed article and reference notes (no key needed)."""
+    from factcheck.app import open_store
+    from factcheck.config import REPO_DIR
+    from factcheck.inputs import read_sources
+
+    settings = _settings()
+    seeds = REPO_DIR / "seeds"
+    if not seeds.is_dir():
+        raise _fail(
+            FactcheckError(
+                f"seed files not found at {seeds}: run the demo from a source checkout of factcheck"
+            )
+        )
+    settings = settings.model_copy(
+        update={
+            "chroma_path": settings.chroma_path.parent / "demo-chroma",
+            "collection": "seed-references",
+        }
+    )
+    clock = time.perf_counter()
+    try:
+        store = open_store(settings)
+        sources = [s for s in read_sources([seeds / "reference"]) if not isinstance(s, InputError)]
+        ingested = store.ingest(sources)
+        console.print(
+            f"Reference store: {ingested.sources} seed sources, {store.count()} chunks "
+            f"({ingested.chunks_added} new)."
+        )
+        run_dir = out_dir or settings.output_dir / datetime.now(UTC).strftime("demo-%Y%m%dT%H%M%SZ")
+        _, code = run_batch(settings, [seeds / "articles"], run_dir)
+    except FactcheckError as exc:
+        raise _fail(exc) from None
+    out.print(f"Demo finished in {time.perf_counter() - clock:.0f} s.")
+    raise typer.Exit(code)
+
+
+@app.command()
+def doctor() -> None:
+    """Show which LLM, embedder and Chroma store are configured, and check that each responds."""
+    from factcheck.app import open_store
+    from factcheck.embeddings import embedder_from_settings
+    from factcheck.llm import structured_llm_from_settings
+    from factcheck.llm_schemas import VerificationReply
+
+    settings = _settings()
+    table = Table("part", "configured", "check")
+    failures = 0
+
+    def check(part: str, configured: str, probe: Callable[[], str]) -> None:
+        nonlocal failures
+        try:
+            table.add_row(part, configured, f"[green]ok[/green] {probe()}")
+        except Exception as exc:  # noqa: BLE001 - report any failure as a failed check
+            failures += 1
+            table.add_row(part, configured, f"[red]failed[/red] {type(exc).__name__}: {exc}")
+
+    def probe_llm() -> str:
+        llm = structured_llm_from_settings(settings)
+        started = time.perf_counter()
+        reply = asyncio.run(
+            llm.ask(
+                [
+                    (
+                        "user",
+                        'Reply with JSON: {"rationale": "test", '
+                        '"verdict": "NOT_ENOUGH_EVIDENCE", "confidence": 0.5, '
+                        '"citations": []}',
+                    )
+                ],
+                VerificationReply,
+            )
+        )
+        return (
+            f"{llm.model_name}: structured reply in {time.perf_counter() - started:.1f} s, "
+            f"{reply.usage.prompt_tokens}+{reply.usage.completion_tokens} tokens"
+        )
+
+    def probe_embedder() -> str:
+        embedder = embedder_from_settings(settings)
+        vector = embedder(["doctor check"])[0]
+        return f"{len(vector)}-dimensional embedding"
+
+    def probe_store() -> str:
+        store = open_store(settings)
+        return f"{store.count()} chunks in '{settings.collection}'"
+
+    check(
+        "LLM", f"{settings.resolved_backend()} ({settings.base_url or settings.model})", probe_llm
+    )
+    check("embedder", settings.embedder, probe_embedder)
+    mode = (
+        f"server {settings.chroma_host}:{settings.chroma_port}"
+        if settings.chroma_host
+        else f"embedded {settings.chroma_path}"
+    )
+    check("Chroma", mode, probe_store)
+    out.print(table)
+    out.print("Telemetry to Chroma is off (anonymized_telemetry=False).")
+    raise typer.Exit(EXIT_OK if failures == 0 else EXIT_CONFIG)
 
 
 @app.command()

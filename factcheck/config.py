@@ -24,6 +24,15 @@ Backend = Literal["auto", "openai", "local", "fake"]
 StructuredMethod = Literal["auto", "json_schema", "function_calling", "json_mode"]
 
 
+SMALL_MODEL_PROFILE: dict[str, object] = {
+    "extraction_window_sentences": 3,
+    "extraction_context_sentences": 1,
+    "max_claims_per_window": 4,
+    "top_k": 4,
+    "max_output_tokens": 512,
+}
+
+
 class Settings(BaseSettings):
     """Every knob of the pipeline. See `.env.example` for the documented list."""
 
@@ -98,6 +107,15 @@ class Settings(BaseSettings):
         if self.llm_backend != "auto":
             return self.llm_backend
         return "openai" if (self.openai_api_key or self.base_url) else "local"
+
+    def for_backend(self) -> Settings:
+        """A copy tuned for the resolved backend: the small local model gets short extraction
+        windows, fewer claims per window and fewer evidence passages (each only where the user
+        did not set the value explicitly)."""
+        if self.resolved_backend() != "local":
+            return self
+        updates = {k: v for k, v in SMALL_MODEL_PROFILE.items() if k not in self.model_fields_set}
+        return self.model_copy(update=updates)
 
     def public_dict(self) -> dict[str, object]:
         """Settings safe to print or record: secrets are reported only as set / not set."""

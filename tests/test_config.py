@@ -49,3 +49,10 @@ def test_empty_values_in_env_mean_default(monkeypatch):
     settings = Settings(_env_file=None)
     assert settings.local_n_threads is None
     assert (settings.prompts_dir / "verify.system.md").is_file()
+
+
+def test_small_model_profile_applies_only_to_local_and_unset_values():
+    local = Settings(_env_file=None, llm_backend="local", top_k=9).for_backend()
+    assert local.extraction_window_sentences == 3 and local.top_k == 9
+    remote = Settings(_env_file=None, llm_backend="fake").for_backend()
+    assert remote.extraction_window_sentences == 8
