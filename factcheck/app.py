@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from chromadb.api.types import EmbeddingFunction
 from langchain_core.language_models import BaseChatModel
 
 from factcheck.config import Settings
@@ -28,9 +29,19 @@ class App:
     pipeline: Pipeline
 
 
+def make_embedder(settings: Settings) -> EmbeddingFunction:
+    """The configured embedding function (offline MiniLM by default, or OpenAI)."""
+    if settings.embedder == "openai":
+        return embedder_from_settings(
+            "openai", model=settings.openai_embedding_model, api_key=settings.openai_api_key,
+            base_url=settings.base_url, timeout=settings.request_timeout,
+            max_retries=settings.sdk_max_retries)
+    return embedder_from_settings("minilm", intra_op_threads=settings.local_n_threads)
+
+
 def open_store(settings: Settings) -> ReferenceStore:
     """The reference store with the configured embedder."""
-    return ReferenceStore.open(settings, embedder_from_settings(settings))
+    return ReferenceStore.open(settings, make_embedder(settings))
 
 
 def build_app(

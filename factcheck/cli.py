@@ -435,8 +435,7 @@ def demo(
 @app.command()
 def doctor() -> None:
     """Show which LLM, embedder and Chroma store are configured, and check that each responds."""
-    from factcheck.app import open_store
-    from factcheck.embeddings import embedder_from_settings
+    from factcheck.app import make_embedder, open_store
     from factcheck.llm import structured_llm_from_settings
     from factcheck.llm_schemas import VerificationReply
 
@@ -474,7 +473,7 @@ def doctor() -> None:
         )
 
     def probe_embedder() -> str:
-        embedder = embedder_from_settings(settings)
+        embedder = make_embedder(settings)
         vector = embedder(["doctor check"])[0]
         return f"{len(vector)}-dimensional embedding"
 
