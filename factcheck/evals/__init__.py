@@ -1,0 +1,1 @@
+"""Evals harness: dataset schemas and loaders, pure metric functions, paired statistics."""
