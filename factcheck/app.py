@@ -33,9 +33,13 @@ def make_embedder(settings: Settings) -> EmbeddingFunction:
     """The configured embedding function (offline MiniLM by default, or OpenAI)."""
     if settings.embedder == "openai":
         return embedder_from_settings(
-            "openai", model=settings.openai_embedding_model, api_key=settings.openai_api_key,
-            base_url=settings.base_url, timeout=settings.request_timeout,
-            max_retries=settings.sdk_max_retries)
+            "openai",
+            model=settings.openai_embedding_model,
+            api_key=settings.openai_api_key,
+            base_url=settings.base_url,
+            timeout=settings.request_timeout,
+            max_retries=settings.sdk_max_retries,
+        )
     return embedder_from_settings("minilm", intra_op_threads=settings.local_n_threads)
 
 

@@ -25,8 +25,10 @@ from rich.table import Table
 from factcheck import __version__
 from factcheck.config import Settings, load_settings
 from factcheck.errors import FactcheckError, InputError
-from factcheck.models import Claim, ClaimResult, ClaimType, RunHeader, RunSummary
-from factcheck.report import ResultsWriter, markdown_report, read_results
+from factcheck.models import Claim, ClaimResult, ClaimType, RunHeader
+from factcheck.pricing import Price, cost_usd, load_price_table, price_for
+from factcheck.report import markdown_report, read_results
+from factcheck.runs import BlockWriter, Budget, RunDirectory, summarize
 
 EXIT_OK, EXIT_CONFIG, EXIT_USAGE, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2, 3, 4
 
@@ -264,9 +266,9 @@ def verify(
             )
     out.print(table)
     if output:
-        with ResultsWriter(output) as writer:
+        with BlockWriter(output) as writer:
             for record in records:
-                writer.write(record)
+                writer.write_line(record)
     ok = sum(isinstance(r, ClaimResult) for r in records)
     raise typer.Exit(_exit_code(ok, len(records) - ok))
 
@@ -275,75 +277,122 @@ def verify(
 
 
 def run_batch(
-    settings: Settings, paths: list[Path], out_dir: Path | None, quiet: bool = False
-) -> tuple[Path, int]:
-    """Run the whole pipeline over articles; returns (run directory, exit code)."""
+    settings: Settings,
+    paths: list[Path],
+    run_dir: Path,
+    *,
+    resume: bool = False,
+    budget: Budget | None = None,
+    quiet: bool = False,
+) -> int:
+    """Run the pipeline over articles into `run_dir`, resuming it if asked; returns exit code."""
     from factcheck.app import build_app
     from factcheck.inputs import read_articles
 
+    runs = RunDirectory(run_dir)
+    state = runs.scan() if resume else None
+    if state is not None and state.finished:
+        console.print(f"{runs.results} is already finished: nothing to do.")
+        return EXIT_OK
+    if state is not None and state.dropped_bytes:
+        console.print(
+            f"Dropped an incomplete final block ({state.dropped_bytes} bytes); its "
+            "item will be redone."
+        )
+    if not resume and runs.results.exists():
+        raise FactcheckError(
+            f"{runs.results} exists: use --resume {run_dir} to continue that "
+            "run, or choose another --out folder"
+        )
     application = build_app(settings)
     pipeline = application.pipeline
-    started = datetime.now(UTC)
-    run_id = started.strftime("%Y%m%dT%H%M%SZ")
-    run_dir = out_dir or settings.output_dir / run_id
-    run_dir.mkdir(parents=True, exist_ok=True)
-    results_path = run_dir / "results.jsonl"
-    if results_path.exists():
-        results_path.unlink()
-    config = settings.public_dict() | {
-        "model_display": application.llm.model_name,
-        "store": application.store.describe(),
-    }
-    clock = time.perf_counter()
-    with ResultsWriter(results_path) as writer, _progress() as progress:
-        writer.write(
-            RunHeader(
-                run_id=run_id,
-                started_at=started,
-                factcheck_version=__version__,
-                config=config,
-                prompt_hashes=pipeline.prompt_hashes(),
-            )
+    price = (
+        price_for(settings.model, load_price_table(settings.price_table))
+        if (settings.resolved_backend() == "openai")
+        else Price(0.0, 0.0)
+    )
+    budget = budget or Budget()
+
+    def spent() -> tuple[int, float | None]:
+        usage = pipeline.stats.usage
+        return usage.prompt_tokens + usage.completion_tokens, cost_usd(usage, price)
+
+    header = (
+        state.header
+        if state and state.header
+        else RunHeader(
+            run_id=run_dir.name,
+            started_at=datetime.now(UTC),
+            factcheck_version=__version__,
+            config=settings.public_dict()
+            | {
+                "model_display": application.llm.model_name,
+                "store": application.store.describe(),
+                "inputs": [str(p.resolve()) for p in paths],
+            },
+            prompt_hashes=pipeline.prompt_hashes(),
         )
+    )
+    if state is not None and header.prompt_hashes != pipeline.prompt_hashes():
+        console.print(
+            "[yellow]The prompts changed since this run started; results will mix "
+            "prompt versions (each result records its own hashes).[/yellow]"
+        )
+    clock = time.perf_counter()
+    with BlockWriter(runs.results) as writer, _progress() as progress:
+        if state is None or state.header is None:
+            writer.write_line(header)
         task = progress.add_task("checking", total=None, detail="")
 
         async def consume() -> None:
-            async for record in pipeline.run(read_articles(paths)):
-                writer.write(record)
-                if not isinstance(record, ClaimResult):
-                    console.print(
-                        f"[red]{record.stage} error[/red] {record.item_id}: {record.message[:300]}"
-                    )
+            skip = state.done if state else set()
+            stop = lambda: budget.exceeded(*spent())  # noqa: E731
+            async for block in pipeline.run(read_articles(paths), skip=skip, should_stop=stop):
+                writer.write_block(block)
+                for record in block.records:
+                    if not isinstance(record, ClaimResult):
+                        console.print(
+                            f"[red]{record.stage} error[/red] {record.item_id}: "
+                            f"{record.message[:300]}"
+                        )
                 s = pipeline.stats
+                tokens, cost = spent()
+                rate = s.results / max(1e-9, time.perf_counter() - clock)
                 progress.update(
                     task,
                     advance=1,
                     detail=(
-                        f"{s.articles} articles · {s.results} results · {s.errors} errors · "
-                        f"{s.usage.prompt_tokens + s.usage.completion_tokens} tokens"
+                        f"{s.articles} articles · {s.claims} claims · {rate:.2f} claims/s · "
+                        f"{s.errors} errors · {tokens} tokens" + (f" · ${cost:.4f}" if cost else "")
                     ),
                 )
 
         asyncio.run(consume())
-        s = pipeline.stats
-        writer.write(
-            RunSummary(
-                run_id=run_id,
-                finished_at=datetime.now(UTC),
-                articles=s.articles,
-                claims=s.claims,
-                results=s.results,
-                errors=s.errors,
-                verdicts=s.verdicts,
-                usage=s.usage,
-                wall_seconds=round(time.perf_counter() - clock, 3),
+        stats = pipeline.stats
+        if stats.stopped:
+            console.print(
+                f"[yellow]Stopped early: {stats.stopped}.[/yellow] Continue later with "
+                f"`factcheck run --resume {run_dir}`."
             )
-        )
-    run = read_results(results_path)
+        else:
+            writer.write_line(
+                summarize(
+                    header.run_id,
+                    runs.results,
+                    wall_seconds=time.perf_counter() - clock,
+                    price=price,
+                    stopped=None,
+                    skipped=stats.skipped,
+                    deduplicated=stats.deduplicated,
+                )
+            )
+    run = read_results(runs.results)
     (run_dir / "report.md").write_text(markdown_report(run), encoding="utf-8")
     if not quiet:
         print_summary(run_dir)
-    return run_dir, _exit_code(s.results, s.errors)
+    if stats.stopped:
+        return EXIT_PARTIAL
+    return _exit_code(len(run.results), len(run.errors))
 
 
 def print_summary(run_dir: Path) -> None:
@@ -369,21 +418,52 @@ def print_summary(run_dir: Path) -> None:
 @app.command()
 def run(
     paths: Annotated[
-        list[Path],
+        list[Path] | None,
         typer.Argument(
             help="Article files or folders (.txt, .md, .html; a NAME.meta.json beside a file may "
             "give title, url, published, publisher) or .jsonl/.csv with one article per line.",
             exists=True,
         ),
-    ],
+    ] = None,
     out_dir: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Run directory (default: runs/<timestamp>).")
+        Path | None, typer.Option("--out", "-o", help="Run folder (default: runs/<timestamp>).")
+    ] = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option(
+            help="Continue an interrupted run in this folder (inputs are taken from "
+            "its header unless given). Items already done are skipped."
+        ),
+    ] = None,
+    max_cost: Annotated[
+        float | None, typer.Option(help="Stop starting new articles once this many USD are spent.")
+    ] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option(help="Stop starting new articles after this many tokens.")
     ] = None,
 ) -> None:
     """Check whole articles: extract claims, find evidence, give verdicts, write JSONL + report."""
     settings = _settings()
     try:
-        _, code = run_batch(settings, paths, out_dir)
+        if resume is not None:
+            state = RunDirectory(resume).scan(repair=False)
+            if state.header is None:
+                raise FactcheckError(f"{resume}: no results file to resume")
+            inputs = paths or [Path(p) for p in state.header.config.get("inputs", [])]
+            run_dir = resume
+        elif paths:
+            inputs = paths
+            run_dir = out_dir or settings.output_dir / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        else:
+            console.print("Give article files or folders, or --resume RUN_DIR.")
+            raise typer.Exit(EXIT_USAGE)
+        code = run_batch(
+            settings,
+            inputs,
+            run_dir,
+            resume=resume is not None,
+            budget=Budget(max_cost_usd=max_cost, max_tokens=max_tokens),
+        )
     except FactcheckError as exc:
         raise _fail(exc) from None
     raise typer.Exit(code)
@@ -425,7 +505,7 @@ def demo(
             f"({ingested.chunks_added} new)."
         )
         run_dir = out_dir or settings.output_dir / datetime.now(UTC).strftime("demo-%Y%m%dT%H%M%SZ")
-        _, code = run_batch(settings, [seeds / "articles"], run_dir)
+        code = run_batch(settings, [seeds / "articles"], run_dir)
     except FactcheckError as exc:
         raise _fail(exc) from None
     out.print(f"Demo finished in {time.perf_counter() - clock:.0f} s.")

@@ -93,6 +93,9 @@ class Settings(BaseSettings):
 
     # --- orchestration & outputs -------------------------------------------------------------
     concurrency: int = Field(default=4, ge=1, le=256)
+    requests_per_minute: float | None = Field(default=None, gt=0)
+    tokens_per_minute: float | None = Field(default=None, gt=0)
+    price_table: Path | None = None
     prompts_dir: Path = Field(default_factory=default_prompts_dir)
     output_dir: Path = Path("runs")
 

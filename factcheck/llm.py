@@ -22,6 +22,7 @@ from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_af
 from factcheck.config import Settings
 from factcheck.errors import ConfigError, LLMError, OutputValidationError
 from factcheck.models import Usage
+from factcheck.ratelimit import RateLimiter, estimate_tokens
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +109,12 @@ class StructuredLLM:
         model_name: str | None = None,
         params: dict[str, object] | None = None,
         max_concurrency: int = 8,
+        rate_limiter: RateLimiter | None = None,
+        max_output_tokens: int = 1024,
     ) -> None:
         self.chat_model = chat_model
+        self.rate_limiter = rate_limiter or RateLimiter()
+        self.max_output_tokens = max_output_tokens
         self._slots = asyncio.Semaphore(max_concurrency)
         self.method = method
         self.max_reasks = max_reasks
@@ -199,8 +204,12 @@ class StructuredLLM:
         runnable = self.chat_model.with_structured_output(
             schema, method=self.method, include_raw=True
         )
+        estimate = estimate_tokens(
+            [("", str(m.content)) for m in conversation], self.max_output_tokens
+        )
         try:
             async with self._slots:
+                await self.rate_limiter.acquire(estimate)
                 result = await runnable.ainvoke(conversation)
         except (ValidationError, json.JSONDecodeError) as exc:
             # json_schema mode raises from inside the call when the reply breaks the schema.
@@ -223,7 +232,11 @@ class StructuredLLM:
                 raise InvalidOutput(error, None) from exc
             raise LLMError(f"{self.model_name}: {type(exc).__name__}: {exc}") from exc
         raw_message = result.get("raw")
-        usage.add(usage_of(raw_message))
+        reply_usage = usage_of(raw_message)
+        self.rate_limiter.settle(
+            estimate, reply_usage.prompt_tokens + reply_usage.completion_tokens
+        )
+        usage.add(reply_usage)
         raw = raw_text_of(raw_message)
         parsed = result.get("parsed")
         if parsed is None or result.get("parsing_error") is not None:
@@ -312,4 +325,6 @@ def structured_llm_from_settings(
             "max_output_tokens": settings.max_output_tokens,
         },
         max_concurrency=settings.concurrency,
+        rate_limiter=RateLimiter(settings.requests_per_minute, settings.tokens_per_minute),
+        max_output_tokens=settings.max_output_tokens,
     )

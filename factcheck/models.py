@@ -204,6 +204,15 @@ class RunHeader(BaseModel):
     prompt_hashes: dict[str, str]
 
 
+class ItemDone(BaseModel):
+    """Closes the block of lines one input item produced; a resumed run skips such items."""
+
+    type: Literal["done"] = "done"
+    item_id: str
+    records: int
+    usage: Usage = Field(default_factory=Usage, description="LLM usage spent on this item.")
+
+
 class RunSummary(BaseModel):
     """Last line of a results file: counts, usage and wall time."""
 
@@ -216,7 +225,13 @@ class RunSummary(BaseModel):
     errors: int = 0
     verdicts: dict[str, int] = Field(default_factory=dict)
     usage: Usage = Field(default_factory=Usage)
+    cost_usd: float | None = Field(default=None, description="None when the model is unpriced.")
+    deduplicated: int = 0
+    skipped: int = Field(default=0, description="Items already done by an earlier attempt.")
+    stopped: str | None = Field(default=None, description="Why the run stopped early, if it did.")
     wall_seconds: float = 0.0
 
 
-RunLine = Annotated[RunHeader | ClaimResult | ErrorRecord | RunSummary, Field(discriminator="type")]
+RunLine = Annotated[
+    RunHeader | ClaimResult | ErrorRecord | ItemDone | RunSummary, Field(discriminator="type")
+]

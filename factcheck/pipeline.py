@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
@@ -32,6 +32,25 @@ from factcheck.verify import Verifier
 log = logging.getLogger(__name__)
 
 Record = ClaimResult | ErrorRecord
+StopCheck = Callable[[], str | None]
+
+
+@dataclass(frozen=True)
+class ItemBlock:
+    """Everything one input item (an article, or an unreadable input) produced.
+
+    Blocks are the unit of durability: a run file holds whole blocks, each closed by a marker,
+    so a resumed run knows exactly which items are done.
+    """
+
+    item_id: str
+    records: list[Record]
+    usage: Usage = field(default_factory=Usage)
+
+
+def item_id_of(item: Article | InputError) -> str:
+    """The stable id of an input item: the article id, or where an unreadable item came from."""
+    return item.id if isinstance(item, Article) else (item.source or "input")
 
 
 class Retriever(Protocol):
@@ -73,6 +92,8 @@ class RunStats:
     results: int = 0
     errors: int = 0
     deduplicated: int = 0
+    skipped: int = 0
+    stopped: str | None = None
     usage: Usage = field(default_factory=Usage)
     verdicts: dict[str, int] = field(default_factory=dict)
 
@@ -122,24 +143,30 @@ class Pipeline:
     async def run(
         self,
         items: Iterable[Article | InputError],
-        on_record: Callable[[Record], None] | None = None,
-    ) -> AsyncIterator[Record]:
-        """Process every article; yields records as they complete (not in input order)."""
+        *,
+        skip: Collection[str] = frozenset(),
+        should_stop: StopCheck | None = None,
+    ) -> AsyncIterator[ItemBlock]:
+        """Process every item; yields one block per item as it completes (not in input order).
+
+        Items whose id is in `skip` (done in an earlier, interrupted run) are passed over. When
+        `should_stop` returns a reason (e.g. a budget is spent), no new item is started; items
+        in flight finish, and `stats.stopped` records the reason.
+        """
         queue: asyncio.Queue[Article | InputError | None] = asyncio.Queue(self.concurrency * 2)
-        out: asyncio.Queue[Record | None] = asyncio.Queue()
+        out: asyncio.Queue[ItemBlock | None] = asyncio.Queue()
         workers = [asyncio.create_task(self._worker(queue, out)) for _ in range(self.concurrency)]
-        feeder = asyncio.create_task(self._feed(items, queue, len(workers)))
+        feeder = asyncio.create_task(self._feed(items, queue, len(workers), skip, should_stop))
         finished = 0
         try:
             while finished < len(workers):
-                record = await out.get()
-                if record is None:
+                block = await out.get()
+                if block is None:
                     finished += 1
                     continue
-                self.stats.count(record)
-                if on_record:
-                    on_record(record)
-                yield record
+                for record in block.records:
+                    self.stats.count(record)
+                yield block
             await feeder
         finally:
             for task in [feeder, *workers]:
@@ -149,7 +176,7 @@ class Pipeline:
         """Retrieve and verify given claims (no extraction), results in input order."""
         claims = list(claims)
         self.stats.claims += len(claims)
-        records = await asyncio.gather(*(self._claim_record(c) for c in claims))
+        records = [r for r, _ in await asyncio.gather(*(self._claim_record(c) for c in claims))]
         for record in records:
             self.stats.count(record)
         return list(records)
@@ -161,46 +188,71 @@ class Pipeline:
         items: Iterable[Article | InputError],
         queue: asyncio.Queue[Article | InputError | None],
         workers: int,
+        skip: Collection[str],
+        should_stop: StopCheck | None,
     ) -> None:
-        for item in items:
-            await queue.put(item)
-        for _ in range(workers):
-            await queue.put(None)
+        try:
+            for item in items:
+                if item_id_of(item) in skip:
+                    self.stats.skipped += 1
+                    continue
+                if should_stop is not None and (reason := should_stop()):
+                    self.stats.stopped = reason
+                    break
+                await queue.put(item)
+        finally:
+            for _ in range(workers):
+                await queue.put(None)
 
     async def _worker(
-        self, queue: asyncio.Queue[Article | InputError | None], out: asyncio.Queue[Record | None]
+        self,
+        queue: asyncio.Queue[Article | InputError | None],
+        out: asyncio.Queue[ItemBlock | None],
     ) -> None:
         try:
             while (item := await queue.get()) is not None:
                 if isinstance(item, InputError):
-                    await out.put(
-                        ErrorRecord(
-                            item_id=item.source or "input",
-                            stage="input",
-                            error=type(item).__name__,
-                            message=str(item),
-                        )
+                    error = ErrorRecord(
+                        item_id=item_id_of(item),
+                        stage="input",
+                        error=type(item).__name__,
+                        message=str(item),
                     )
+                    await out.put(ItemBlock(error.item_id, [error]))
                     continue
                 self.stats.articles += 1
-                for record in await self._article_records(item):
-                    await out.put(record)
+                await out.put(await self._article_block(item))
         finally:
             await out.put(None)
 
-    async def _article_records(self, article: Article) -> list[Record]:
+    async def _article_block(self, article: Article) -> ItemBlock:
         try:
             outcome = await self.extractor.extract(article)
         except Exception as exc:  # noqa: BLE001 - isolate any failure to this article
             log.warning("extraction failed for article %s: %s", article.id, exc)
-            return [_error(article.id, "extract", exc, article_id=article.id)]
+            return ItemBlock(
+                article.id, [_error(article.id, "extract", exc, article_id=article.id)]
+            )
         self.stats.claims += len(outcome.claims)
         self.stats.usage.add(outcome.usage)
-        return list(await asyncio.gather(*(self._claim_record(c, outcome) for c in outcome.claims)))
+        usage = outcome.usage.model_copy()
+        records = []
+        for record, owned in await asyncio.gather(
+            *(self._claim_record(c, outcome) for c in outcome.claims)
+        ):
+            records.append(record)
+            if owned and isinstance(record, ClaimResult):
+                usage.add(record.provenance.usage)
+        return ItemBlock(article.id, records, usage)
 
-    async def _claim_record(self, claim: Claim, outcome: ExtractionOutcome | None = None) -> Record:
+    async def _claim_record(
+        self, claim: Claim, outcome: ExtractionOutcome | None = None
+    ) -> tuple[Record, bool]:
+        """The record for one claim, and whether this call did the work (False for a claim
+        already checked for another article)."""
         key = claim.dedup_key
         task = self._by_claim.get(key)
+        owned = task is None
         if task is None:
             task = asyncio.create_task(self._check(claim, outcome))
             self._by_claim[key] = task
@@ -210,22 +262,13 @@ class Pipeline:
             result = await task
         except Exception as exc:  # noqa: BLE001 - isolate any failure to this claim
             stage = getattr(exc, "stage", "verify")
-            return _error(
-                claim.id,
-                stage,
-                getattr(exc, "cause", exc),
-                article_id=claim.article_id,
-                claim=claim,
-            )
-        if result.claim.id == claim.id:
-            return result
+            cause = getattr(exc, "cause", exc)
+            return _error(claim.id, stage, cause, article_id=claim.article_id, claim=claim), owned
+        if owned:
+            return result, owned
         # The same claim from another article: attach the shared verdict to this occurrence.
-        return result.model_copy(
-            update={
-                "claim": claim,
-                "id": self.verifier.result_id(claim, result.evidence, result.provenance),
-            }
-        )
+        copy_id = self.verifier.result_id(claim, result.evidence, result.provenance)
+        return result.model_copy(update={"claim": claim, "id": copy_id}), owned
 
     async def _check(self, claim: Claim, outcome: ExtractionOutcome | None) -> ClaimResult:
         provenance = Provenance(

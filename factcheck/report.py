@@ -7,38 +7,13 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 from pydantic import TypeAdapter, ValidationError
 
 from factcheck.errors import InputError
-from factcheck.models import ClaimResult, ErrorRecord, RunHeader, RunLine, RunSummary
+from factcheck.models import ClaimResult, ErrorRecord, ItemDone, RunHeader, RunLine, RunSummary
 
 _LINE = TypeAdapter(RunLine)
-
-
-class ResultsWriter:
-    """Appends run lines to a JSONL file, flushing each so a crash loses at most one line."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: IO[str] = self.path.open("a", encoding="utf-8")
-
-    def write(self, line: RunHeader | ClaimResult | ErrorRecord | RunSummary) -> None:
-        """Append one line."""
-        self._file.write(line.model_dump_json(exclude_none=False) + "\n")
-        self._file.flush()
-
-    def close(self) -> None:
-        """Close the file."""
-        self._file.close()
-
-    def __enter__(self) -> ResultsWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 @dataclass
@@ -48,10 +23,13 @@ class RunResults:
     header: RunHeader | None = None
     results: list[ClaimResult] = field(default_factory=list)
     errors: list[ErrorRecord] = field(default_factory=list)
+    done: list[ItemDone] = field(default_factory=list)
     summary: RunSummary | None = None
 
 
-def iter_lines(path: Path) -> Iterator[RunHeader | ClaimResult | ErrorRecord | RunSummary]:
+def iter_lines(
+    path: Path,
+) -> Iterator[RunHeader | ClaimResult | ErrorRecord | ItemDone | RunSummary]:
     """Parse a results file line by line; a malformed line raises `InputError` naming it."""
     with Path(path).open(encoding="utf-8") as handle:
         for number, text in enumerate(handle, start=1):
@@ -76,6 +54,8 @@ def read_results(path: Path) -> RunResults:
             run.results.append(line)
         elif isinstance(line, ErrorRecord):
             run.errors.append(line)
+        elif isinstance(line, ItemDone):
+            run.done.append(line)
         else:
             run.summary = line
     return run

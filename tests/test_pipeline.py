@@ -33,8 +33,8 @@ def article(i, text):
     return Article(id=f"a{i}", text=text, published=date(2026, 1, 29))
 
 
-async def collect(p, items):
-    return [r async for r in p.run(items)]
+async def collect(p, items, **options):
+    return [r async for block in p.run(items, **options) for r in block.records]
 
 
 async def test_batch_produces_results_with_provenance():
@@ -98,3 +98,16 @@ async def test_check_claims_keeps_input_order():
     ]
     records = await p.check_claims(claims)
     assert [r.claim.text for r in records] == [c.text for c in claims]
+
+
+async def test_skip_and_stop():
+    p = pipeline()
+    items = [article(i, f"In 2025 Mexico recorded {i},000 homicide victims.") for i in range(6)]
+    records = await collect(p, items, skip={"a0", "a1"})
+    assert p.stats.skipped == 2
+    assert {r.claim.article_id for r in records} == {"a2", "a3", "a4", "a5"}
+    p = pipeline(concurrency=1)
+    calls = iter(range(100))
+    records = await collect(p, items, should_stop=lambda: "budget" if next(calls) >= 2 else None)
+    assert p.stats.stopped == "budget"
+    assert {r.claim.article_id for r in records} == {"a0", "a1"}
