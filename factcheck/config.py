@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     local_n_ctx: int = Field(default=4096, ge=512)
     local_n_threads: int | None = Field(default=None, ge=1)
     local_seed: int = 0
+    fake_latency: float = Field(default=0.0, ge=0.0)
 
     # --- reference store ---------------------------------------------------------------------
     chroma_path: Path = Path(".factcheck/chroma")

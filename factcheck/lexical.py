@@ -28,10 +28,45 @@ logger = logging.getLogger(__name__)
 TOKENIZER_VERSION = "1"
 """Bump when `tokenize` changes: saved indexes with another version are rebuilt."""
 
-_EXTRA_STOPWORDS = ("about", "after", "also", "been", "before", "can", "could", "did", "do",
-                    "does", "from", "had", "has", "have", "he", "her", "his", "i", "its", "more",
-                    "most", "she", "so", "than", "were", "what", "when", "which", "who", "why",
-                    "would", "you", "your", "our", "we", "us", "s")
+_EXTRA_STOPWORDS = (
+    "about",
+    "after",
+    "also",
+    "been",
+    "before",
+    "can",
+    "could",
+    "did",
+    "do",
+    "does",
+    "from",
+    "had",
+    "has",
+    "have",
+    "he",
+    "her",
+    "his",
+    "i",
+    "its",
+    "more",
+    "most",
+    "she",
+    "so",
+    "than",
+    "were",
+    "what",
+    "when",
+    "which",
+    "who",
+    "why",
+    "would",
+    "you",
+    "your",
+    "our",
+    "we",
+    "us",
+    "s",
+)
 STOPWORDS = frozenset(STOPWORDS_EN) | frozenset(_EXTRA_STOPWORDS)
 """Lucene's English stopword list plus a few frequent function words. Negations ("no",
 "not") are in Lucene's list; BM25 is a recall step, the verifier reads the full chunk."""
@@ -82,8 +117,9 @@ class LexicalIndex:
             bm25.index(corpus, show_progress=False)
         return cls(fingerprint, ids, np.asarray(dates, dtype=np.int64), bm25)
 
-    def scores(self, query: str, *, published_on_or_before: int | None = None,
-               include_undated: bool = True) -> np.ndarray:
+    def scores(
+        self, query: str, *, published_on_or_before: int | None = None, include_undated: bool = True
+    ) -> np.ndarray:
         """BM25 score of every chunk for `query`; chunks excluded by the date filter score 0."""
         if self.bm25 is None:
             return np.zeros(0, dtype=np.float32)
@@ -128,8 +164,11 @@ class LexicalIndex:
                 self.bm25.save(str(tmp / "bm25"), show_progress=False)
             (tmp / "ids.json").write_text(json.dumps(self.ids), encoding="utf-8")
             np.save(tmp / "published.npy", self.published)
-            manifest = {"fingerprint": self.fingerprint, "tokenizer": TOKENIZER_VERSION,
-                        "chunks": len(self.ids)}
+            manifest = {
+                "fingerprint": self.fingerprint,
+                "tokenizer": TOKENIZER_VERSION,
+                "chunks": len(self.ids),
+            }
             (tmp / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
             tmp.rename(final)
         except OSError:

@@ -299,7 +299,7 @@ def build_chat_model(settings: Settings) -> tuple[BaseChatModel, str, str]:
         return model, name, "json_schema"
     from factcheck.fake_llm import FakeChatModel
 
-    return FakeChatModel(), "fake", "json_schema"
+    return FakeChatModel(latency=settings.fake_latency), "fake", "json_schema"
 
 
 def structured_llm_from_settings(

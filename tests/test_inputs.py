@@ -44,13 +44,18 @@ def test_txt_and_md_sources(tmp_path: Path) -> None:
 
 
 def test_source_line_is_parsed_when_clean(tmp_path: Path) -> None:
-    write(tmp_path / "a.txt", "Source: Reuters, Inc., 2024-03-05, https://example.org/x?a=1,2\n"
-          "\nBody.\n")
+    write(
+        tmp_path / "a.txt",
+        "Source: Reuters, Inc., 2024-03-05, https://example.org/x?a=1,2\n\nBody.\n",
+    )
     write(tmp_path / "b.txt", "Source: Le Monde, March 5, 2024\nBody.\n")
     write(tmp_path / "c.txt", "Source: an interview with the minister\nBody.\n")
     a, b, c = read_sources([tmp_path])
     assert (a.publisher, a.published, a.url) == (
-        "Reuters, Inc.", date(2024, 3, 5), "https://example.org/x?a=1,2")
+        "Reuters, Inc.",
+        date(2024, 3, 5),
+        "https://example.org/x?a=1,2",
+    )
     assert (b.publisher, b.published, b.url) == ("Le Monde", date(2024, 3, 5), None)
     assert (c.publisher, c.published, c.url) == (None, None, None)
     assert a.text.startswith("Source: Reuters")  # text never altered
@@ -76,8 +81,10 @@ def test_html_source(tmp_path: Path) -> None:
 
 
 def test_html_declared_charset_is_honoured(tmp_path: Path) -> None:
-    html = '<html><head><meta charset="windows-1252"><title>Caf\xe9</title></head>' \
-           "<body><p>Cr\xe8me br\xfbl\xe9e.</p></body></html>"
+    html = (
+        '<html><head><meta charset="windows-1252"><title>Caf\xe9</title></head>'
+        "<body><p>Cr\xe8me br\xfbl\xe9e.</p></body></html>"
+    )
     write(tmp_path / "latin.html", html.encode("cp1252"))
     (source,) = read_sources([tmp_path])
     assert source.title == "Café" and source.text == "Crème brûlée."
@@ -85,8 +92,15 @@ def test_html_declared_charset_is_honoured(tmp_path: Path) -> None:
 
 def test_jsonl_sources_with_fields(tmp_path: Path) -> None:
     lines = [
-        {"id": "r1", "text": "One.", "title": "T", "url": "u", "published": "2024-01-02",
-         "publisher": "P", "credibility_tier": 1},
+        {
+            "id": "r1",
+            "text": "One.",
+            "title": "T",
+            "url": "u",
+            "published": "2024-01-02",
+            "publisher": "P",
+            "credibility_tier": 1,
+        },
         {"text": "Two.", "published": "2024-01-02T10:00:00Z", "extra": "ignored"},
         {"id": 7, "text": "Three."},
     ]
@@ -99,11 +113,18 @@ def test_jsonl_sources_with_fields(tmp_path: Path) -> None:
 
 def test_articles_txt_with_sidecar_jsonl_and_csv(tmp_path: Path) -> None:
     write(tmp_path / "story.txt", GOOD)
-    write(tmp_path / "story.meta.json", json.dumps(
-        {"title": "Jobs", "url": "https://x", "published": "2024-04-01", "publisher": "P"}))
+    write(
+        tmp_path / "story.meta.json",
+        json.dumps(
+            {"title": "Jobs", "url": "https://x", "published": "2024-04-01", "publisher": "P"}
+        ),
+    )
     write(tmp_path / "more.jsonl", json.dumps({"id": "j1", "text": "A jsonl article."}) + "\n")
-    write(tmp_path / "rows.csv", 'id,title,text,published\nc1,T1,"Row one, with comma.",'
-          '2024-01-01\nc2,,"Row two\nspans lines.",\n')
+    write(
+        tmp_path / "rows.csv",
+        'id,title,text,published\nc1,T1,"Row one, with comma.",'
+        '2024-01-01\nc2,,"Row two\nspans lines.",\n',
+    )
     articles = list(read_articles([tmp_path]))
     assert all(isinstance(a, Article) for a in articles), articles
     by_id = {a.id: a for a in articles}
@@ -200,9 +221,15 @@ def test_jsonl_bad_lines_name_the_line(tmp_path: Path) -> None:
     assert [g.text for g in good] == ["good one", "first", "good two"]
     path = str(tmp_path / "s.jsonl")
     expected = {
-        2: "malformed JSON", 3: "missing 'text' field", 4: "bad date '05/03/2024'",
-        5: "over the 100-byte limit", 6: "JSON object", 7: "credibility_tier",
-        8: "'text' must be a string", 10: "duplicate id 'dup'", 12: "not valid UTF-8",
+        2: "malformed JSON",
+        3: "missing 'text' field",
+        4: "bad date '05/03/2024'",
+        5: "over the 100-byte limit",
+        6: "JSON object",
+        7: "credibility_tier",
+        8: "'text' must be a string",
+        10: "duplicate id 'dup'",
+        12: "not valid UTF-8",
     }
     assert len(errors) == len(expected)
     for error, (line, text) in zip(errors, sorted(expected.items()), strict=True):
@@ -227,8 +254,11 @@ def test_binary_jsonl_is_one_error(tmp_path: Path) -> None:
 
 def test_csv_errors(tmp_path: Path) -> None:
     write(tmp_path / "no_text.csv", "id,body\n1,hello\n")
-    write(tmp_path / "rows.csv", 'id,text,published\n1,ok,\n2,bad date,2024-13-01\n'
-          '3,"a,b",x,extra\n4,,\n5,fine,2024-02-29\n')
+    write(
+        tmp_path / "rows.csv",
+        "id,text,published\n1,ok,\n2,bad date,2024-13-01\n"
+        '3,"a,b",x,extra\n4,,\n5,fine,2024-02-29\n',
+    )
     good, errors = split(list(read_articles([tmp_path])))
     assert [g.id for g in good] == ["1", "5"]
     messages = [str(e) for e in errors]

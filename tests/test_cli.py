@@ -1,0 +1,136 @@
+"""The `factcheck` command end to end with the fake model and an embedded Chroma in tmp dirs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from factcheck.cli import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, app
+from factcheck.report import read_results
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCES = ROOT / "seeds" / "reference"
+ARTICLES = ROOT / "seeds" / "articles"
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    values = {
+        "FACTCHECK_LLM_BACKEND": "fake",
+        "FACTCHECK_CHROMA_PATH": str(tmp_path / "chroma"),
+        "FACTCHECK_OUTPUT_DIR": str(tmp_path / "runs"),
+    }
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(tmp_path)
+    return values
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def test_ingest_then_run_then_resume_finished_run(env, tmp_path):
+    first = invoke("ingest", str(REFERENCES))
+    assert first.exit_code == EXIT_OK, first.output
+    again = invoke("ingest", str(REFERENCES))
+    assert again.exit_code == EXIT_OK and "0 new chunks" in again.output
+    run_dir = tmp_path / "run1"
+    result = invoke("run", str(ARTICLES), "--out", str(run_dir))
+    assert result.exit_code == EXIT_OK, result.output
+    run = read_results(run_dir / "results.jsonl")
+    assert run.header and run.summary and run.results
+    assert (run_dir / "report.md").read_text(encoding="utf-8").startswith("# Fact-check report")
+    size = (run_dir / "results.jsonl").stat().st_size
+    resumed = invoke("run", "--resume", str(run_dir))
+    assert resumed.exit_code == EXIT_OK and "nothing to do" in resumed.output
+    assert (run_dir / "results.jsonl").stat().st_size == size
+    refused = invoke("run", str(ARTICLES), "--out", str(run_dir))
+    assert refused.exit_code == EXIT_CONFIG and "--resume" in refused.output
+
+
+def test_partial_and_failed_exit_codes(env, tmp_path):
+    assert invoke("ingest", str(REFERENCES)).exit_code == EXIT_OK
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "empty.txt").write_text("", encoding="utf-8")
+    (bad / "binary.txt").write_bytes(b"\x00\x01\x02garbage")
+    partial = invoke("run", str(ARTICLES), str(bad), "--out", str(tmp_path / "r2"))
+    assert partial.exit_code == EXIT_PARTIAL, partial.output
+    errors = read_results(tmp_path / "r2" / "results.jsonl").errors
+    assert {e.stage for e in errors} == {"input"} and len(errors) == 2
+    failed = invoke("run", str(bad), "--out", str(tmp_path / "r3"))
+    assert failed.exit_code == EXIT_FAILED
+
+
+def test_usage_and_config_errors(env, monkeypatch):
+    assert invoke("run").exit_code == EXIT_USAGE
+    assert invoke("run", "/no/such/file").exit_code == EXIT_USAGE
+    monkeypatch.setenv("FACTCHECK_TOP_K", "lots")
+    result = invoke("run", str(ARTICLES))
+    assert result.exit_code == EXIT_CONFIG and "FACTCHECK_TOP_K" in result.output
+
+
+def test_verify_a_claim_string(env):
+    assert invoke("ingest", str(REFERENCES)).exit_code == EXIT_OK
+    result = invoke("verify", "Mexico transferred 37 prisoners to the United States in January")
+    assert result.exit_code == EXIT_OK, result.output
+    assert "SUPPORTED" in result.output or "NOT_ENOUGH_EVIDENCE" in result.output
+
+
+def test_kill_9_then_resume_gives_every_result_exactly_once(env, tmp_path):
+    """A run killed mid-way (SIGKILL) and resumed holds each item's records exactly once."""
+    assert invoke("ingest", str(REFERENCES)).exit_code == EXIT_OK
+    articles = tmp_path / "articles.jsonl"
+    with articles.open("w", encoding="utf-8") as handle:
+        for i in range(40):
+            handle.write(
+                json.dumps(
+                    {
+                        "id": f"art{i}",
+                        "text": (
+                            f"Mexico sent {i + 10} cartel prisoners to the United States in 2026. "
+                            f"Homicides fell {i}% in 2025."
+                        ),
+                    }
+                )
+                + "\n"
+            )
+    run_dir = tmp_path / "killed"
+    child_env = {
+        **os.environ,
+        **env,
+        "FACTCHECK_FAKE_LATENCY": "0.05",
+        "FACTCHECK_CONCURRENCY": "2",
+    }
+    command = [sys.executable, "-m", "factcheck.cli", "run", str(articles), "--out", str(run_dir)]
+    process = subprocess.Popen(
+        command, env=child_env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    results = run_dir / "results.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if results.exists() and results.read_text(encoding="utf-8").count('"type":"done"') >= 5:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    before = results.read_text(encoding="utf-8")
+    assert '"type":"summary"' not in before, "the run finished before it could be killed"
+    resumed = invoke("run", "--resume", str(run_dir))
+    assert resumed.exit_code == EXIT_OK, resumed.output
+    run = read_results(results)
+    done = [d.item_id for d in run.done]
+    assert sorted(done) == sorted(f"art{i}" for i in range(40))
+    keys = [(r.claim.article_id, r.claim.id) for r in run.results]
+    assert len(keys) == len(set(keys)) == 80
+    assert run.summary is not None and run.summary.results == 80
+    assert run.summary.skipped >= 5
