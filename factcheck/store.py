@@ -369,23 +369,25 @@ class ReferenceStore:
     def _lexical_search(self, query: str, n: int, published_on_or_before: date | None,
                         include_undated: bool,
                         where: dict[str, Any] | None) -> list[tuple[str, float]]:
-        """BM25 top `n`, date-filtered in the index and `where`-filtered by asking Chroma
-        which of a growing window of hits match (over-fetching until `n` are found)."""
+        """BM25 top `n`. The date filter is applied inside the index; a `where` filter by
+        asking Chroma which of the top `n * 4` hits match, and if fewer than `n` do, by
+        fetching every matching id once (so at most two Chroma calls, whatever the filter)."""
         index = self.lexical_index()
         limit = _yyyymmdd(published_on_or_before) if published_on_or_before else None
         scores = index.scores(query, published_on_or_before=limit,
                               include_undated=include_undated)
         if where is None:
             return index.top(scores, n)
-        window = n * _LEXICAL_OVERFETCH
-        while True:
-            hits = index.top(scores, window)
-            allowed = set(self._collection.get(ids=[i for i, _ in hits], where=where,
-                                               include=[])["ids"]) if hits else set()
-            kept = [hit for hit in hits if hit[0] in allowed]
-            if len(kept) >= n or len(hits) < window:
-                return kept[:n]
-            window *= 2
+        window = index.top(scores, n * _LEXICAL_OVERFETCH)
+        if not window:
+            return []
+        allowed = set(self._collection.get(ids=[i for i, _ in window], where=where,
+                                           include=[])["ids"])
+        kept = [hit for hit in window if hit[0] in allowed]
+        if len(kept) >= n or len(window) < n * _LEXICAL_OVERFETCH:
+            return kept[:n]
+        matching = self._collection.get(where=where, include=[])["ids"]
+        return index.top(index.restrict(scores, matching), n)
 
     def _fetch(self, ids: set[str]) -> dict[str, tuple[str, dict[str, Any], np.ndarray]]:
         if not ids:

@@ -250,6 +250,8 @@ def test_where_filter_overfetches_lexical_hits(store: ReferenceStore) -> None:
     hits = store._lexical_search("tariff rates", 2, None, True, {"publisher": "A"})
     assert [i for i, _ in hits] == [i for i, (_, m) in all_chunks(store).items()
                                    if m["source_id"] == "a1"]
+    common = store._lexical_search("tariff rates", 2, None, True, {"publisher": "B"})
+    assert len(common) == 2
     evidence = store.search("tariff rates", k=3, candidates=2, where={"publisher": "A"})
     assert [e.chunk.source_id for e in evidence] == ["a1"]
 
