@@ -77,6 +77,8 @@ class _Raw:
 
 
 T = TypeVar("T", Source, Article)
+PathArg = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
+"""One path or several; each a file or a directory."""
 _Parsed = Iterator["_Raw | InputError"]
 _Parser = Callable[[Path, int], _Parsed]
 
@@ -85,23 +87,25 @@ _Parser = Callable[[Path, int], _Parsed]
 # public readers
 
 
-def read_sources(paths: Iterable[str | os.PathLike[str]], *,
+def read_sources(paths: PathArg, *,
                  max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Source | InputError]:
     """Yield a `Source` per readable item under `paths` (files or directories, walked
     recursively in sorted order), or an `InputError` per item that cannot be read."""
     return _read(paths, max_bytes, _build_source)
 
 
-def read_articles(paths: Iterable[str | os.PathLike[str]], *,
+def read_articles(paths: PathArg, *,
                   max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Article | InputError]:
     """Yield an `Article` per readable item under `paths`, or an `InputError` per bad item."""
     return _read(paths, max_bytes, _build_article)
 
 
 def _read(
-    paths: Iterable[str | os.PathLike[str]], max_bytes: int,
+    paths: PathArg, max_bytes: int,
     build: Callable[[_Raw, dict[str, object]], T],
 ) -> Iterator[T | InputError]:
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]  # one path, not an iterable of characters
     seen: dict[str, str] = {}
     for path in _walk(paths):
         if isinstance(path, InputError):
