@@ -14,9 +14,10 @@ import logging
 import os
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import bm25s
@@ -24,6 +25,8 @@ import numpy as np
 from bm25s.stopwords import STOPWORDS_EN
 
 logger = logging.getLogger(__name__)
+
+_TMP_MAX_AGE = 3600.0
 
 TOKENIZER_VERSION = "1"
 """Bump when `tokenize` changes: saved indexes with another version are rebuilt."""
@@ -100,6 +103,7 @@ class LexicalIndex:
     ids: list[str]
     published: np.ndarray  # int yyyymmdd per chunk, 0 when undated
     bm25: bm25s.BM25 | None  # None for an empty collection
+    _positions: dict[str, int] | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, fingerprint: str, rows: Iterable[tuple[str, str, int]]) -> LexicalIndex:
@@ -134,6 +138,15 @@ class LexicalIndex:
                 allowed |= ~dated
             scores = np.where(allowed, scores, 0.0).astype(np.float32)
         return scores
+
+    def restrict(self, scores: np.ndarray, allowed_ids: Iterable[str]) -> np.ndarray:
+        """`scores` with every chunk not in `allowed_ids` set to 0."""
+        if self._positions is None:
+            self._positions = {chunk_id: i for i, chunk_id in enumerate(self.ids)}
+        keep = [self._positions[i] for i in allowed_ids if i in self._positions]
+        mask = np.zeros(len(self.ids), dtype=bool)
+        mask[keep] = True
+        return np.where(mask, scores, 0.0).astype(np.float32)
 
     def top(self, scores: np.ndarray, n: int) -> list[tuple[str, float]]:
         """The `n` best `(chunk id, score)` pairs with a positive score, best first (ties by
@@ -201,7 +214,15 @@ class LexicalIndex:
 
 
 def _prune(root: Path, keep: str) -> None:
-    """Remove saved indexes other than `keep` (best effort: another process may race us)."""
+    """Remove saved indexes other than `keep`, and temporary directories left by crashed
+    builders (best effort: another process may race us; in-use temporaries are young)."""
+    now = time.time()
     for entry in root.iterdir():
-        if entry.name != keep and not entry.name.startswith(".tmp-") and entry.is_dir():
-            shutil.rmtree(entry, ignore_errors=True)
+        if entry.name == keep or not entry.is_dir():
+            continue
+        try:
+            if entry.name.startswith(".tmp-") and now - entry.stat().st_mtime < _TMP_MAX_AGE:
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(entry, ignore_errors=True)

@@ -144,6 +144,12 @@ def test_directories_walk_sorted_and_skip_hidden(tmp_path: Path) -> None:
     assert texts == ["top text", "a text", "z text"]
 
 
+def test_single_path_argument(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", GOOD)
+    assert [s.text for s in read_sources(tmp_path / "a.txt")] == [GOOD]
+    assert [s.text for s in read_sources(str(tmp_path))] == [GOOD]
+
+
 def test_crlf_normalised(tmp_path: Path) -> None:
     write(tmp_path / "a.txt", b"line one\r\nline two\r\n")
     (source,) = read_sources([tmp_path])
