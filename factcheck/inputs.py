@@ -87,21 +87,24 @@ _Parser = Callable[[Path, int], _Parsed]
 # public readers
 
 
-def read_sources(paths: PathArg, *,
-                 max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Source | InputError]:
+def read_sources(
+    paths: PathArg, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Iterator[Source | InputError]:
     """Yield a `Source` per readable item under `paths` (files or directories, walked
     recursively in sorted order), or an `InputError` per item that cannot be read."""
     return _read(paths, max_bytes, _build_source)
 
 
-def read_articles(paths: PathArg, *,
-                  max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Article | InputError]:
+def read_articles(
+    paths: PathArg, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Iterator[Article | InputError]:
     """Yield an `Article` per readable item under `paths`, or an `InputError` per bad item."""
     return _read(paths, max_bytes, _build_article)
 
 
 def _read(
-    paths: PathArg, max_bytes: int,
+    paths: PathArg,
+    max_bytes: int,
     build: Callable[[_Raw, dict[str, object]], T],
 ) -> Iterator[T | InputError]:
     if isinstance(paths, str | os.PathLike):
@@ -122,20 +125,26 @@ def _read(
                 if first != raw.where:
                     item = InputError(
                         f"duplicate id {item.id!r} (first seen at {first}); give each item a "
-                        "unique id, or drop the repeated item", source=raw.where)
+                        "unique id, or drop the repeated item",
+                        source=raw.where,
+                    )
             yield item
 
 
-def _finish(raw: _Raw, max_bytes: int,
-                                  build: Callable[[_Raw, dict[str, object]], T]) -> T | InputError:
+def _finish(
+    raw: _Raw, max_bytes: int, build: Callable[[_Raw, dict[str, object]], T]
+) -> T | InputError:
     if not raw.text.strip():
-        return InputError("no text (empty or whitespace only); remove the item or add its text",
-                          source=raw.where)
+        return InputError(
+            "no text (empty or whitespace only); remove the item or add its text", source=raw.where
+        )
     size = len(raw.text.encode("utf-8"))
     if size > max_bytes:
         return InputError(
             f"text is {size:,} bytes, over the {max_bytes:,}-byte limit; split it into smaller "
-            "items or raise max_bytes", source=raw.where)
+            "items or raise max_bytes",
+            source=raw.where,
+        )
     fields = _clean_fields(raw.fields, raw.where)
     if isinstance(fields, InputError):
         return fields
@@ -171,8 +180,9 @@ def _clean_fields(fields: dict[str, object], where: str) -> dict[str, object] | 
     for name in _TEXT_FIELDS:
         value = fields.get(name)
         if value is not None and not isinstance(value, str):
-            return InputError(f"field {name!r} must be a string, got {type(value).__name__}",
-                              source=where)
+            return InputError(
+                f"field {name!r} must be a string, got {type(value).__name__}", source=where
+            )
         if value and value.strip():
             out[name] = value.strip()
     published = fields.get("published")
@@ -181,15 +191,18 @@ def _clean_fields(fields: dict[str, object], where: str) -> dict[str, object] | 
         if parsed is None:
             return InputError(
                 f"bad date {published!r} in field 'published'; use YYYY-MM-DD or an ISO 8601 "
-                "datetime such as 2024-03-05T10:00:00Z", source=where)
+                "datetime such as 2024-03-05T10:00:00Z",
+                source=where,
+            )
         out["published"] = parsed
     tier = fields.get("credibility_tier")
     if tier not in (None, ""):
         if isinstance(tier, str) and tier.strip().isdigit():
             tier = int(tier)
         if isinstance(tier, bool) or not isinstance(tier, int) or not 1 <= tier <= 3:
-            return InputError(f"field 'credibility_tier' must be 1, 2 or 3, got {tier!r}",
-                              source=where)
+            return InputError(
+                f"field 'credibility_tier' must be 1, 2 or 3, got {tier!r}", source=where
+            )
         out["credibility_tier"] = tier
     return out
 
@@ -236,7 +249,9 @@ def _unknown_extension(path: Path) -> InputError:
     known = ", ".join(sorted(_PARSERS))
     return InputError(
         f"unknown extension {path.suffix or '(none)'!r}; supported: {known}. Convert the file "
-        "(e.g. PDF → .txt) or rename it if it is one of these formats", source=str(path))
+        "(e.g. PDF → .txt) or rename it if it is one of these formats",
+        source=str(path),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -251,7 +266,9 @@ def _read_bytes(path: Path, cap: int) -> bytes | InputError:
         if size > cap:
             return InputError(
                 f"file is {size:,} bytes, over the {cap:,}-byte limit; split it into smaller "
-                "files or raise max_bytes", source=str(path))
+                "files or raise max_bytes",
+                source=str(path),
+            )
         return path.read_bytes()
     except OSError as exc:
         return InputError(f"cannot read file: {exc.strerror or exc}", source=str(path))
@@ -262,11 +279,16 @@ def _decode(data: bytes, where: str, encoding: str = "utf-8") -> str | InputErro
     if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
         return InputError("file is UTF-32 encoded; re-save it as UTF-8", source=where)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return InputError("file is UTF-16 encoded; re-save it as UTF-8 "
-                          "(e.g. iconv -f UTF-16 -t UTF-8)", source=where)
+        return InputError(
+            "file is UTF-16 encoded; re-save it as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)",
+            source=where,
+        )
     if b"\x00" in data:
-        return InputError("binary file (contains NUL bytes), or UTF-16 without a BOM; convert "
-                          "it to UTF-8 text first", source=where)
+        return InputError(
+            "binary file (contains NUL bytes), or UTF-16 without a BOM; convert "
+            "it to UTF-8 text first",
+            source=where,
+        )
     data = data.removeprefix(codecs.BOM_UTF8)
     try:
         text = data.decode(encoding)
@@ -277,16 +299,20 @@ def _decode(data: bytes, where: str, encoding: str = "utf-8") -> str | InputErro
 
 def _encoding_message(data: bytes, exc: UnicodeDecodeError, encoding: str) -> str:
     line = data.count(b"\n", 0, exc.start) + 1
-    bad = data[exc.start:exc.end].hex(" ")
+    bad = data[exc.start : exc.end].hex(" ")
     hint = ""
     try:
         data.decode("cp1252")
-        hint = " It looks like Windows-1252/Latin-1 text: convert it with " \
-               "`iconv -f WINDOWS-1252 -t UTF-8`."
+        hint = (
+            " It looks like Windows-1252/Latin-1 text: convert it with "
+            "`iconv -f WINDOWS-1252 -t UTF-8`."
+        )
     except UnicodeDecodeError:
         pass
-    return (f"not valid {encoding.upper()}: {exc.reason} (byte {bad} at offset {exc.start}, "
-            f"line {line}); re-save the file as UTF-8.{hint}")
+    return (
+        f"not valid {encoding.upper()}: {exc.reason} (byte {bad} at offset {exc.start}, "
+        f"line {line}); re-save the file as UTF-8.{hint}"
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -312,8 +338,9 @@ def _parse_text_file(path: Path, max_bytes: int) -> _Parsed:
     yield _Raw(text=text, where=str(path), path=str(path), fields=fields)
 
 
-_SOURCE_RE = re.compile(r"^[ \t]*source[ \t]*:[ \t]*(?P<rest>\S.*?)[ \t]*$",
-                        re.IGNORECASE | re.MULTILINE)
+_SOURCE_RE = re.compile(
+    r"^[ \t]*source[ \t]*:[ \t]*(?P<rest>\S.*?)[ \t]*$", re.IGNORECASE | re.MULTILINE
+)
 _URL_TAIL = re.compile(r"(?:^|,)\s*(?P<url>https?://\S+)$")
 _LOOSE_DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y")
 
@@ -334,7 +361,7 @@ def _source_line(text: str) -> dict[str, str]:
     url = _URL_TAIL.search(rest)
     if url:
         fields["url"] = url.group("url")
-        rest = rest[:url.start()]
+        rest = rest[: url.start()]
     parts = [p.strip() for p in rest.split(",") if p.strip()]
     for width in (1, 2):
         candidate = ", ".join(parts[-width:]) if len(parts) >= width else ""
@@ -376,11 +403,13 @@ def _sidecar(path: Path) -> dict[str, object] | InputError:
     try:
         fields = json.loads(text)
     except json.JSONDecodeError as exc:
-        return InputError(f"malformed JSON in sidecar: {exc.msg} at line {exc.lineno} column "
-                          f"{exc.colno}; fix or remove the file", source=str(meta))
+        return InputError(
+            f"malformed JSON in sidecar: {exc.msg} at line {exc.lineno} column "
+            f"{exc.colno}; fix or remove the file",
+            source=str(meta),
+        )
     if not isinstance(fields, dict):
-        return InputError("sidecar must hold a JSON object like {\"title\": ...}",
-                          source=str(meta))
+        return InputError('sidecar must hold a JSON object like {"title": ...}', source=str(meta))
     fields.pop("text", None)
     return fields
 
@@ -388,13 +417,47 @@ def _sidecar(path: Path) -> dict[str, object] | InputError:
 # --------------------------------------------------------------------------------------------
 # .html / .htm
 
-_DROP_TAGS = frozenset({"script", "style", "noscript", "template", "nav", "footer", "svg",
-                        "head", "iframe"})
-_BLOCK_TAGS = frozenset({
-    "address", "article", "aside", "blockquote", "br", "dd", "details", "div", "dl", "dt",
-    "figcaption", "figure", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li",
-    "main", "ol", "p", "pre", "section", "summary", "table", "td", "th", "tr", "ul", "body",
-})
+_DROP_TAGS = frozenset(
+    {"script", "style", "noscript", "template", "nav", "footer", "svg", "head", "iframe"}
+)
+_BLOCK_TAGS = frozenset(
+    {
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "br",
+        "dd",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "figcaption",
+        "figure",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "td",
+        "th",
+        "tr",
+        "ul",
+        "body",
+    }
+)
 _CHARSET_RE = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9._-]+)", re.IGNORECASE)
 _HTML_MARKUP_FACTOR = 4
 
@@ -501,16 +564,20 @@ def _jsonl_records(fh: BinaryIO, path: Path, cap: int) -> _Parsed:
     for lineno, line in _capped_lines(fh, cap):
         where = f"{path}:{lineno}"
         if line is None:
-            yield InputError(f"line is longer than {cap:,} bytes, over the size limit; split "
-                             "the item or raise max_bytes", source=where)
+            yield InputError(
+                f"line is longer than {cap:,} bytes, over the size limit; split "
+                "the item or raise max_bytes",
+                source=where,
+            )
             continue
         if not line.strip():
             continue
         any_line = True
         yield _jsonl_record(line, where, str(path))
     if not any_line:
-        yield InputError("empty file (no JSON lines); remove it or add one object per line",
-                         source=str(path))
+        yield InputError(
+            "empty file (no JSON lines); remove it or add one object per line", source=str(path)
+        )
 
 
 def _jsonl_record(line: bytes, where: str, path: str) -> _Raw | InputError:
@@ -520,17 +587,17 @@ def _jsonl_record(line: bytes, where: str, path: str) -> _Raw | InputError:
     try:
         record = json.loads(text)
     except json.JSONDecodeError as exc:
-        return InputError(f"malformed JSON: {exc.msg} at column {exc.colno}; each line must be "
-                          "one JSON object", source=where)
+        return InputError(
+            f"malformed JSON: {exc.msg} at column {exc.colno}; each line must be one JSON object",
+            source=where,
+        )
     if not isinstance(record, dict):
-        return InputError("each line must be a JSON object like {\"text\": ...}", source=where)
+        return InputError('each line must be a JSON object like {"text": ...}', source=where)
     body = record.pop("text", None)
     if body is None:
-        return InputError("missing 'text' field; each line needs {\"text\": \"...\"}",
-                          source=where)
+        return InputError('missing \'text\' field; each line needs {"text": "..."}', source=where)
     if not isinstance(body, str):
-        return InputError(f"field 'text' must be a string, got {type(body).__name__}",
-                          source=where)
+        return InputError(f"field 'text' must be a string, got {type(body).__name__}", source=where)
     body = body.replace("\r\n", "\n").replace("\r", "\n")
     return _Raw(text=body, where=where, path=path, fields=record)
 
@@ -595,8 +662,11 @@ def _decoded_lines(fh: BinaryIO, cap: int) -> Iterator[str]:
     """Strictly decoded physical lines (line endings kept, as the csv module wants)."""
     for lineno, line in _capped_lines(fh, cap):
         if line is None:
-            raise _LineError(lineno, f"line is longer than {cap:,} bytes, over the size limit; "
-                                     "split the item or raise max_bytes")
+            raise _LineError(
+                lineno,
+                f"line is longer than {cap:,} bytes, over the size limit; "
+                "split the item or raise max_bytes",
+            )
         data = line.removeprefix(codecs.BOM_UTF8) if lineno == 1 else line
         try:
             yield data.decode("utf-8")
@@ -610,8 +680,9 @@ def _csv_records(lines: Iterator[str], path: Path) -> _Parsed:
         header = next(reader, None)
         names = [h.strip() for h in header or []]
         if "text" not in names:
-            yield InputError("the first row must be a header with a 'text' column",
-                             source=str(path))
+            yield InputError(
+                "the first row must be a header with a 'text' column", source=str(path)
+            )
             return
         start = reader.line_num + 1
         for row in reader:
@@ -619,18 +690,25 @@ def _csv_records(lines: Iterator[str], path: Path) -> _Parsed:
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) != len(names):
-                yield InputError(f"row has {len(row)} columns, the header has {len(names)}; "
-                                 "quote fields that contain commas", source=where)
+                yield InputError(
+                    f"row has {len(row)} columns, the header has {len(names)}; "
+                    "quote fields that contain commas",
+                    source=where,
+                )
                 continue
             record: dict[str, object] = dict(zip(names, row, strict=True))
             body = str(record.pop("text")).replace("\r\n", "\n").replace("\r", "\n")
             yield _Raw(text=body, where=where, path=str(path), fields=record)
     except _LineError as exc:
-        yield InputError(f"{exc}; stopped reading this file here (rows above were read)",
-                         source=f"{path}:{exc.lineno}")
+        yield InputError(
+            f"{exc}; stopped reading this file here (rows above were read)",
+            source=f"{path}:{exc.lineno}",
+        )
     except csv.Error as exc:
-        yield InputError(f"CSV error: {exc}; stopped reading this file here (rows above were "
-                         "read)", source=f"{path}:{reader.line_num}")
+        yield InputError(
+            f"CSV error: {exc}; stopped reading this file here (rows above were read)",
+            source=f"{path}:{reader.line_num}",
+        )
 
 
 _PARSERS: dict[str, _Parser] = {

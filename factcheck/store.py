@@ -46,9 +46,20 @@ _SCAN_PAGE = 1000
 _LEXICAL_OVERFETCH = 4
 _INGEST_BATCH = 512
 # Keys of an embedding function's config that do not change its vectors (ignored on reopen).
-_OPERATIONAL_KEYS = frozenset({"batch_size", "intra_op_threads", "inter_op_threads",
-                               "num_threads", "max_batch_inputs", "timeout", "max_retries",
-                               "device", "providers", "api_key_env_var"})
+_OPERATIONAL_KEYS = frozenset(
+    {
+        "batch_size",
+        "intra_op_threads",
+        "inter_op_threads",
+        "num_threads",
+        "max_batch_inputs",
+        "timeout",
+        "max_retries",
+        "device",
+        "providers",
+        "api_key_env_var",
+    }
+)
 
 Embedder = EmbeddingFunction[Documents]
 
@@ -89,8 +100,15 @@ class _Chunk:
 class ReferenceStore:
     """Reference chunks in Chroma plus a BM25 index; hybrid search returns `Evidence`."""
 
-    def __init__(self, client: ClientAPI, collection: Collection, embedding_function: Embedder,
-                 settings: Settings, *, mode: Literal["embedded", "server"]) -> None:
+    def __init__(
+        self,
+        client: ClientAPI,
+        collection: Collection,
+        embedding_function: Embedder,
+        settings: Settings,
+        *,
+        mode: Literal["embedded", "server"],
+    ) -> None:
         self._client = client
         self._collection = collection
         self._ef = embedding_function
@@ -104,8 +122,9 @@ class ReferenceStore:
     # opening
 
     @classmethod
-    def open(cls, settings: Settings, embedding_function: Embedder, *,
-             client: ClientAPI | None = None) -> ReferenceStore:
+    def open(
+        cls, settings: Settings, embedding_function: Embedder, *, client: ClientAPI | None = None
+    ) -> ReferenceStore:
         """Open (or create) `settings.collection`, checking it was built with the same
         embedder. Raises `StoreError` with the fix when it cannot."""
         mode: Literal["embedded", "server"] = "server" if settings.chroma_host else "embedded"
@@ -113,12 +132,15 @@ class ReferenceStore:
         _check_existing(client, settings.collection, embedding_function)
         try:
             collection = client.get_or_create_collection(
-                settings.collection, configuration={"hnsw": {"space": "cosine"}},
-                embedding_function=embedding_function)
+                settings.collection,
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=embedding_function,
+            )
         except (ChromaError, ValueError) as exc:
-            raise StoreError(f"cannot open collection {settings.collection!r}: {exc}. Collection "
-                             "names are 3-512 characters from [a-zA-Z0-9._-] (FACTCHECK_COLLECTION)"
-                             ) from exc
+            raise StoreError(
+                f"cannot open collection {settings.collection!r}: {exc}. Collection "
+                "names are 3-512 characters from [a-zA-Z0-9._-] (FACTCHECK_COLLECTION)"
+            ) from exc
         return cls(client, collection, embedding_function, settings, mode=mode)
 
     # ---------------------------------------------------------------------------------------
@@ -148,17 +170,25 @@ class ReferenceStore:
     def describe(self) -> dict[str, object]:
         """Where the store lives and what it holds, for logs and `factcheck` output."""
         s = self._settings
-        location = f"{s.chroma_host}:{s.chroma_port}" if self._mode == "server" \
-            else str(s.chroma_path)
-        return {"mode": self._mode, "location": location, "collection": s.collection,
-                "embedder": self.embedder_name, "chunks": self.count(),
-                "fingerprint": self.fingerprint(), "telemetry": "off"}
+        location = (
+            f"{s.chroma_host}:{s.chroma_port}" if self._mode == "server" else str(s.chroma_path)
+        )
+        return {
+            "mode": self._mode,
+            "location": location,
+            "collection": s.collection,
+            "embedder": self.embedder_name,
+            "chunks": self.count(),
+            "fingerprint": self.fingerprint(),
+            "telemetry": "off",
+        }
 
     # ---------------------------------------------------------------------------------------
     # ingest
 
-    def ingest(self, sources: Iterable[Source | InputError], *,
-               batch_size: int = _INGEST_BATCH) -> IngestReport:
+    def ingest(
+        self, sources: Iterable[Source | InputError], *, batch_size: int = _INGEST_BATCH
+    ) -> IngestReport:
         """Split, embed and upsert sources; chunks already stored are skipped (not re-embedded)
         and chunks of an earlier version of a source (same id, other text) are removed.
         `InputError` items (from `read_sources`) are recorded in the report's errors."""
@@ -166,8 +196,10 @@ class ReferenceStore:
         report = IngestReport()
         count, xor = self._current_state()
         splitter = RecursiveCharacterTextSplitter(
-            chunk_size=self._settings.chunk_size, chunk_overlap=self._settings.chunk_overlap,
-            add_start_index=True)
+            chunk_size=self._settings.chunk_size,
+            chunk_overlap=self._settings.chunk_overlap,
+            add_start_index=True,
+        )
         seen: set[str] = set()
         pending: dict[str, list[_Chunk]] = {}
         buffered = 0
@@ -183,22 +215,30 @@ class ReferenceStore:
                     pending, buffered = {}, 0
             count, xor = self._flush(pending, report, count, xor)
         except ChromaError as exc:
-            raise IngestError(f"storing chunks failed after {report.chunks_added} new chunks were "
-                              f"stored: {exc}") from exc
+            raise IngestError(
+                f"storing chunks failed after {report.chunks_added} new chunks were stored: {exc}"
+            ) from exc
         finally:
             report.fingerprint = self._write_fingerprint(count, xor)
             report.seconds = time.perf_counter() - started
         return report
 
-    def _prepare(self, source: Source | InputError, splitter: RecursiveCharacterTextSplitter,
-                 seen: set[str], report: IngestReport) -> list[_Chunk] | None:
+    def _prepare(
+        self,
+        source: Source | InputError,
+        splitter: RecursiveCharacterTextSplitter,
+        seen: set[str],
+        report: IngestReport,
+    ) -> list[_Chunk] | None:
         if isinstance(source, InputError):
             report.errors.append(str(source))
             return None
         where = source.path or source.id
         if source.id in seen:
-            report.errors.append(f"{where}: duplicate source id {source.id!r} in this ingest; "
-                                 "skipped (give each source a unique id)")
+            report.errors.append(
+                f"{where}: duplicate source id {source.id!r} in this ingest; "
+                "skipped (give each source a unique id)"
+            )
             return None
         seen.add(source.id)
         try:
@@ -212,13 +252,15 @@ class ReferenceStore:
         report.sources += 1
         return chunks
 
-    def _flush(self, pending: dict[str, list[_Chunk]], report: IngestReport,
-               count: int, xor: int) -> tuple[int, int]:
+    def _flush(
+        self, pending: dict[str, list[_Chunk]], report: IngestReport, count: int, xor: int
+    ) -> tuple[int, int]:
         """Store the pending sources' new chunks and drop their stale ones."""
         if not pending:
             return count, xor
-        existing = set(self._collection.get(where={"source_id": {"$in": list(pending)}},
-                                            include=[])["ids"])
+        existing = set(
+            self._collection.get(where={"source_id": {"$in": list(pending)}}, include=[])["ids"]
+        )
         chunks = [chunk for group in pending.values() for chunk in group]
         wanted = {chunk.id for chunk in chunks}
         stale = sorted(existing - wanted)
@@ -226,14 +268,17 @@ class ReferenceStore:
         report.chunks_existing += len(wanted & existing)
         limit = self._max_batch()
         for start in range(0, len(stale), limit):
-            batch = stale[start:start + limit]
+            batch = stale[start : start + limit]
             self._collection.delete(ids=batch)
             count, xor = count - len(batch), _xor_ids(xor, batch)
             report.chunks_removed += len(batch)
         for start in range(0, len(fresh), limit):
-            batch = fresh[start:start + limit]
-            self._collection.upsert(ids=[c.id for c in batch], documents=[c.text for c in batch],
-                                    metadatas=[c.metadata for c in batch])
+            batch = fresh[start : start + limit]
+            self._collection.upsert(
+                ids=[c.id for c in batch],
+                documents=[c.text for c in batch],
+                metadatas=[c.metadata for c in batch],
+            )
             count, xor = count + len(batch), _xor_ids(xor, [c.id for c in batch])
             report.chunks_added += len(batch)
         return count, xor
@@ -245,8 +290,7 @@ class ReferenceStore:
     # fingerprint
 
     def _fresh_metadata(self) -> dict[str, Any]:
-        fresh = self._client.get_collection(self._settings.collection,
-                                            embedding_function=self._ef)
+        fresh = self._client.get_collection(self._settings.collection, embedding_function=self._ef)
         return dict(fresh.metadata or {})
 
     def _current_state(self) -> tuple[int, int]:
@@ -279,8 +323,11 @@ class ReferenceStore:
         """The whole collection, page by page (ingest and index builds only, never queries)."""
         offset = 0
         while True:
-            page = self._collection.get(include=include, limit=_SCAN_PAGE,  # type: ignore[arg-type]
-                                        offset=offset)
+            page = self._collection.get(
+                include=include,
+                limit=_SCAN_PAGE,  # type: ignore[arg-type]
+                offset=offset,
+            )
             if not page["ids"]:
                 return
             yield page  # type: ignore[misc]
@@ -307,32 +354,56 @@ class ReferenceStore:
         index = LexicalIndex.build(fingerprint, self._lexical_rows())
         if self.fingerprint() == fingerprint:
             index.save(self._lexical_dir)
-        logger.info("built lexical index over %d chunks in %.2fs", len(index.ids),
-                    time.perf_counter() - started)
+        logger.info(
+            "built lexical index over %d chunks in %.2fs",
+            len(index.ids),
+            time.perf_counter() - started,
+        )
         return index
 
     def _lexical_rows(self) -> Iterator[tuple[str, str, int]]:
         for page in self._scan(include=["documents", "metadatas"]):
-            for chunk_id, text, meta in zip(page["ids"], page["documents"], page["metadatas"],
-                                            strict=True):
+            for chunk_id, text, meta in zip(
+                page["ids"], page["documents"], page["metadatas"], strict=True
+            ):
                 yield chunk_id, text or "", int((meta or {}).get("published_int", 0))
 
     # ---------------------------------------------------------------------------------------
     # search
 
-    def search(self, query: str, *, k: int | None = None, candidates: int | None = None,
-               rrf_k: int | None = None, published_on_or_before: date | None = None,
-               include_undated: bool = True,
-               where: dict[str, Any] | None = None) -> list[Evidence]:
+    def search(
+        self,
+        query: str,
+        *,
+        k: int | None = None,
+        candidates: int | None = None,
+        rrf_k: int | None = None,
+        published_on_or_before: date | None = None,
+        include_undated: bool = True,
+        where: dict[str, Any] | None = None,
+    ) -> list[Evidence]:
         """Hybrid search for one query; see `search_many`."""
-        return self.search_many([query], k=k, candidates=candidates, rrf_k=rrf_k,
-                                published_on_or_before=published_on_or_before,
-                                include_undated=include_undated, where=where)[0]
+        return self.search_many(
+            [query],
+            k=k,
+            candidates=candidates,
+            rrf_k=rrf_k,
+            published_on_or_before=published_on_or_before,
+            include_undated=include_undated,
+            where=where,
+        )[0]
 
-    def search_many(self, queries: Sequence[str], *, k: int | None = None,
-                    candidates: int | None = None, rrf_k: int | None = None,
-                    published_on_or_before: date | None = None, include_undated: bool = True,
-                    where: dict[str, Any] | None = None) -> list[list[Evidence]]:
+    def search_many(
+        self,
+        queries: Sequence[str],
+        *,
+        k: int | None = None,
+        candidates: int | None = None,
+        rrf_k: int | None = None,
+        published_on_or_before: date | None = None,
+        include_undated: bool = True,
+        where: dict[str, Any] | None = None,
+    ) -> list[list[Evidence]]:
         """For each query, the top `k` chunks by RRF of the dense and BM25 top-`candidates`,
         numbered from 1. Defaults come from settings (top_k, candidates, rrf_k).
 
@@ -348,41 +419,57 @@ class ReferenceStore:
         if self.count() == 0:
             return [[] for _ in queries]
         vectors = np.asarray(self._ef.embed_query(list(queries)), dtype=np.float32)
-        dense = self._dense(vectors, candidates,
-                            _chroma_where(published_on_or_before, include_undated, where))
-        lexical = [self._lexical_search(q, candidates, published_on_or_before, include_undated,
-                                        where) for q in queries]
-        fused = [rrf_fuse([[i for i, _ in d], [i for i, _ in lx]], rrf_k)[:k]
-                 for d, lx in zip(dense, lexical, strict=True)]
+        dense = self._dense(
+            vectors, candidates, _chroma_where(published_on_or_before, include_undated, where)
+        )
+        lexical = [
+            self._lexical_search(q, candidates, published_on_or_before, include_undated, where)
+            for q in queries
+        ]
+        fused = [
+            rrf_fuse([[i for i, _ in d], [i for i, _ in lx]], rrf_k)[:k]
+            for d, lx in zip(dense, lexical, strict=True)
+        ]
         records = self._fetch({i for hits in fused for i, _ in hits})
-        return [self._evidence(hits, dict(d), dict(lx), vector, records)
-                for hits, d, lx, vector in zip(fused, dense, lexical, vectors, strict=True)]
+        return [
+            self._evidence(hits, dict(d), dict(lx), vector, records)
+            for hits, d, lx, vector in zip(fused, dense, lexical, vectors, strict=True)
+        ]
 
-    def _dense(self, vectors: np.ndarray, n: int,
-               where: dict[str, Any] | None) -> list[list[tuple[str, float]]]:
-        result = self._collection.query(query_embeddings=vectors, n_results=n, where=where,
-                                        include=["distances"])
+    def _dense(
+        self, vectors: np.ndarray, n: int, where: dict[str, Any] | None
+    ) -> list[list[tuple[str, float]]]:
+        result = self._collection.query(
+            query_embeddings=vectors, n_results=n, where=where, include=["distances"]
+        )
         distances = result["distances"] or [[] for _ in result["ids"]]
-        return [[(i, 1.0 - float(dist)) for i, dist in zip(ids, dists, strict=True)]
-                for ids, dists in zip(result["ids"], distances, strict=True)]
+        return [
+            [(i, 1.0 - float(dist)) for i, dist in zip(ids, dists, strict=True)]
+            for ids, dists in zip(result["ids"], distances, strict=True)
+        ]
 
-    def _lexical_search(self, query: str, n: int, published_on_or_before: date | None,
-                        include_undated: bool,
-                        where: dict[str, Any] | None) -> list[tuple[str, float]]:
+    def _lexical_search(
+        self,
+        query: str,
+        n: int,
+        published_on_or_before: date | None,
+        include_undated: bool,
+        where: dict[str, Any] | None,
+    ) -> list[tuple[str, float]]:
         """BM25 top `n`. The date filter is applied inside the index; a `where` filter by
         asking Chroma which of the top `n * 4` hits match, and if fewer than `n` do, by
         fetching every matching id once (so at most two Chroma calls, whatever the filter)."""
         index = self.lexical_index()
         limit = _yyyymmdd(published_on_or_before) if published_on_or_before else None
-        scores = index.scores(query, published_on_or_before=limit,
-                              include_undated=include_undated)
+        scores = index.scores(query, published_on_or_before=limit, include_undated=include_undated)
         if where is None:
             return index.top(scores, n)
         window = index.top(scores, n * _LEXICAL_OVERFETCH)
         if not window:
             return []
-        allowed = set(self._collection.get(ids=[i for i, _ in window], where=where,
-                                           include=[])["ids"])
+        allowed = set(
+            self._collection.get(ids=[i for i, _ in window], where=where, include=[])["ids"]
+        )
         kept = [hit for hit in window if hit[0] in allowed]
         if len(kept) >= n or len(window) < n * _LEXICAL_OVERFETCH:
             return kept[:n]
@@ -392,16 +479,24 @@ class ReferenceStore:
     def _fetch(self, ids: set[str]) -> dict[str, tuple[str, dict[str, Any], np.ndarray]]:
         if not ids:
             return {}
-        got = self._collection.get(ids=sorted(ids),
-                                   include=["documents", "metadatas", "embeddings"])
-        return {i: (doc or "", dict(meta or {}), np.asarray(emb, dtype=np.float32))
-                for i, doc, meta, emb in zip(got["ids"], got["documents"], got["metadatas"],
-                                             got["embeddings"], strict=True)}
+        got = self._collection.get(
+            ids=sorted(ids), include=["documents", "metadatas", "embeddings"]
+        )
+        return {
+            i: (doc or "", dict(meta or {}), np.asarray(emb, dtype=np.float32))
+            for i, doc, meta, emb in zip(
+                got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
+            )
+        }
 
     @staticmethod
-    def _evidence(hits: list[tuple[str, float]], dense: dict[str, float],
-                  lexical: dict[str, float], vector: np.ndarray,
-                  records: dict[str, tuple[str, dict[str, Any], np.ndarray]]) -> list[Evidence]:
+    def _evidence(
+        hits: list[tuple[str, float]],
+        dense: dict[str, float],
+        lexical: dict[str, float],
+        vector: np.ndarray,
+        records: dict[str, tuple[str, dict[str, Any], np.ndarray]],
+    ) -> list[Evidence]:
         dense_rank = {i: r for r, i in enumerate(dense, start=1)}
         lexical_rank = {i: r for r, i in enumerate(lexical, start=1)}
         out: list[Evidence] = []
@@ -410,10 +505,17 @@ class ReferenceStore:
             similarity = dense.get(chunk_id)
             if similarity is None:
                 similarity = _cosine(vector, embedding)
-            out.append(Evidence(
-                number=len(out) + 1, chunk=_chunk_from(chunk_id, text, meta), score=score,
-                dense_rank=dense_rank.get(chunk_id), dense_similarity=similarity,
-                lexical_rank=lexical_rank.get(chunk_id), lexical_score=lexical.get(chunk_id)))
+            out.append(
+                Evidence(
+                    number=len(out) + 1,
+                    chunk=_chunk_from(chunk_id, text, meta),
+                    score=score,
+                    dense_rank=dense_rank.get(chunk_id),
+                    dense_similarity=similarity,
+                    lexical_rank=lexical_rank.get(chunk_id),
+                    lexical_score=lexical.get(chunk_id),
+                )
+            )
         return out
 
 
@@ -429,23 +531,33 @@ def split_source(source: Source, splitter: RecursiveCharacterTextSplitter) -> li
     for index, doc in enumerate(splitter.create_documents([source.text])):
         text = doc.page_content
         start = int(doc.metadata.get("start_index", -1))
-        if start < 0 or source.text[start:start + len(text)] != text:
+        if start < 0 or source.text[start : start + len(text)] != text:
             start = source.text.find(text, cursor)
             if start < 0:
                 raise IngestError(f"chunk {index} could not be located in the source text")
         end = start + len(text)
         cursor = start + 1
         metadata = {**base, "start": start, "end": end, "chunk_index": index}
-        chunks.append(_Chunk(id=content_id(source.id, start, text), source_id=source.id,
-                             text=text, metadata=metadata))
+        chunks.append(
+            _Chunk(
+                id=content_id(source.id, start, text),
+                source_id=source.id,
+                text=text,
+                metadata=metadata,
+            )
+        )
     return chunks
 
 
 def _source_metadata(source: Source) -> dict[str, str | int | float | bool]:
     meta: dict[str, str | int | float | bool | None] = {
-        "source_id": source.id, "title": source.title, "url": source.url,
-        "publisher": source.publisher, "credibility_tier": source.credibility_tier,
-        "source_path": source.path, "dated": source.published is not None,
+        "source_id": source.id,
+        "title": source.title,
+        "url": source.url,
+        "publisher": source.publisher,
+        "credibility_tier": source.credibility_tier,
+        "source_path": source.path,
+        "dated": source.published is not None,
     }
     if source.published is not None:
         meta["published"] = source.published.isoformat()
@@ -456,11 +568,17 @@ def _source_metadata(source: Source) -> dict[str, str | int | float | bool]:
 def _chunk_from(chunk_id: str, text: str, meta: dict[str, Any]) -> SourceChunk:
     published = meta.get("published")
     return SourceChunk(
-        id=chunk_id, source_id=str(meta.get("source_id", "")), text=text,
-        start=int(meta.get("start", 0)), end=int(meta.get("end", len(text))),
-        title=meta.get("title"), url=meta.get("url"), publisher=meta.get("publisher"),
+        id=chunk_id,
+        source_id=str(meta.get("source_id", "")),
+        text=text,
+        start=int(meta.get("start", 0)),
+        end=int(meta.get("end", len(text))),
+        title=meta.get("title"),
+        url=meta.get("url"),
+        publisher=meta.get("publisher"),
         published=date.fromisoformat(published) if isinstance(published, str) else None,
-        credibility_tier=meta.get("credibility_tier"))
+        credibility_tier=meta.get("credibility_tier"),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -471,15 +589,20 @@ def _make_client(settings: Settings) -> ClientAPI:
     chroma_settings = chromadb.Settings(anonymized_telemetry=False)
     try:
         if settings.chroma_host:
-            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
-                                       settings=chroma_settings)
-        return chromadb.PersistentClient(path=str(settings.chroma_path),
-                                         settings=chroma_settings)
+            return chromadb.HttpClient(
+                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+            )
+        return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
     except (ChromaError, ValueError, OSError) as exc:
-        where = (f"the Chroma server at {settings.chroma_host}:{settings.chroma_port} (start it "
-                 "with `chroma run --path DIR --host HOST --port PORT`, or unset "
-                 "FACTCHECK_CHROMA_HOST to use the embedded store)") if settings.chroma_host \
+        where = (
+            (
+                f"the Chroma server at {settings.chroma_host}:{settings.chroma_port} (start it "
+                "with `chroma run --path DIR --host HOST --port PORT`, or unset "
+                "FACTCHECK_CHROMA_HOST to use the embedded store)"
+            )
+            if settings.chroma_host
             else f"the embedded store at {settings.chroma_path} (check FACTCHECK_CHROMA_PATH)"
+        )
         raise StoreError(f"cannot open {where}: {exc}") from exc
 
 
@@ -495,11 +618,14 @@ def _check_existing(client: ClientAPI, name: str, ef: Embedder) -> None:
         raise StoreError(
             f"collection {name!r} was built with embedder {conflict[0]}, but {conflict[1]} was "
             "given: their vectors are not comparable. Use another collection name "
-            "(FACTCHECK_COLLECTION) or re-ingest the sources into a new collection.")
+            "(FACTCHECK_COLLECTION) or re-ingest the sources into a new collection."
+        )
     space = (config.get("hnsw") or config.get("spann") or {}).get("space", "cosine")
     if space != "cosine":
-        raise StoreError(f"collection {name!r} uses the {space!r} distance, not cosine; use "
-                         "another collection name or re-ingest into a new collection.")
+        raise StoreError(
+            f"collection {name!r} uses the {space!r} distance, not cosine; use "
+            "another collection name or re-ingest into a new collection."
+        )
 
 
 def _embedder_conflict(persisted: dict[str, Any] | None, ef: Embedder) -> tuple[str, str] | None:
@@ -520,8 +646,9 @@ def _identity(config: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in config.items() if key not in _OPERATIONAL_KEYS}
 
 
-def _chroma_where(published_on_or_before: date | None, include_undated: bool,
-                  where: dict[str, Any] | None) -> dict[str, Any] | None:
+def _chroma_where(
+    published_on_or_before: date | None, include_undated: bool, where: dict[str, Any] | None
+) -> dict[str, Any] | None:
     clauses: list[dict[str, Any]] = []
     if published_on_or_before is not None:
         dated = {"published_int": {"$lte": _yyyymmdd(published_on_or_before)}}

@@ -16,13 +16,19 @@ from factcheck.lexical import LexicalIndex, tokenize
 from factcheck.store import ReferenceStore, rrf_fuse, split_source
 from tests.fakes import HashEmbedding, OtherEmbedding
 
-PARAGRAPH = ("The statistics office said unemployment fell in March as factories hired. "
-             "Economists had expected a smaller change. ")
+PARAGRAPH = (
+    "The statistics office said unemployment fell in March as factories hired. "
+    "Economists had expected a smaller change. "
+)
 
 
 def make_settings(path: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = {"chroma_path": path / "chroma", "collection": "refs",
-                                 "chunk_size": 200, "chunk_overlap": 40}
+    values: dict[str, object] = {
+        "chroma_path": path / "chroma",
+        "collection": "refs",
+        "chunk_size": 200,
+        "chunk_overlap": 40,
+    }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 
@@ -47,8 +53,9 @@ def long_source(sid: str = "long", repeats: int = 12, **fields: object) -> Sourc
 
 def all_chunks(store: ReferenceStore) -> dict[str, tuple[str, dict]]:
     got = store._collection.get(include=["documents", "metadatas"])
-    return {i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"],
-                                          strict=True)}
+    return {
+        i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+    }
 
 
 # --- RRF -----------------------------------------------------------------------------------
@@ -68,28 +75,39 @@ def test_rrf_by_hand() -> None:
 
 def test_offsets_round_trip_even_with_repeated_text() -> None:
     text = ("Same sentence again and again. " * 40) + "\n\n" + PARAGRAPH * 5
-    splitter = RecursiveCharacterTextSplitter(chunk_size=120, chunk_overlap=30,
-                                              add_start_index=True)
+    splitter = RecursiveCharacterTextSplitter(
+        chunk_size=120, chunk_overlap=30, add_start_index=True
+    )
     chunks = split_source(source("s", text), splitter)
     assert len(chunks) > 10
     starts = [c.metadata["start"] for c in chunks]
     assert starts == sorted(starts)
     for index, chunk in enumerate(chunks):
-        assert text[chunk.metadata["start"]:chunk.metadata["end"]] == chunk.text
+        assert text[chunk.metadata["start"] : chunk.metadata["end"]] == chunk.text
         assert chunk.metadata["chunk_index"] == index
     assert len({c.id for c in chunks}) == len(chunks)
 
 
 def test_ingest_stores_offsets_and_metadata(store: ReferenceStore) -> None:
-    src = long_source(title="Jobs", url="https://x", published=date(2024, 3, 5),
-                      publisher="Office", credibility_tier=1, path="/data/jobs.txt")
+    src = long_source(
+        title="Jobs",
+        url="https://x",
+        published=date(2024, 3, 5),
+        publisher="Office",
+        credibility_tier=1,
+        path="/data/jobs.txt",
+    )
     report = store.ingest([src])
     assert report.sources == 1 and report.chunks_added == store.count() > 3
     for text, meta in all_chunks(store).values():
-        assert src.text[meta["start"]:meta["end"]] == text
+        assert src.text[meta["start"] : meta["end"]] == text
         assert meta["published"] == "2024-03-05" and meta["published_int"] == 20240305
         assert (meta["title"], meta["url"], meta["publisher"], meta["credibility_tier"]) == (
-            "Jobs", "https://x", "Office", 1)
+            "Jobs",
+            "https://x",
+            "Office",
+            1,
+        )
         assert meta["source_id"] == "long" and meta["dated"] is True
 
 
@@ -145,8 +163,9 @@ def test_errors_and_duplicates_are_reported(store: ReferenceStore) -> None:
     assert "duplicate source id 'a'" in report.errors[1]
 
 
-def test_batches_stay_within_max_batch_size(store: ReferenceStore,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_batches_stay_within_max_batch_size(
+    store: ReferenceStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(store._client, "get_max_batch_size", lambda: 3)
     sizes: list[int] = []
     upsert = store._collection.upsert
@@ -197,14 +216,24 @@ def test_bad_collection_name(tmp_path: Path) -> None:
 
 def dated_corpus() -> list[Source]:
     return [
-        source("old", "Inflation reached 3.2 percent in 2020 according to the bank.",
-               published=date(2020, 6, 1), title="Old"),
-        source("new", "Inflation reached 3.2 percent in 2022 according to the bank.",
-               published=date(2022, 6, 1), title="New"),
-        source("undated", "Inflation reached 3.2 percent according to a bank report.",
-               title="Undated"),
-        source("other", "Wheat harvests were poor this year in the north.",
-               published=date(2019, 1, 1)),
+        source(
+            "old",
+            "Inflation reached 3.2 percent in 2020 according to the bank.",
+            published=date(2020, 6, 1),
+            title="Old",
+        ),
+        source(
+            "new",
+            "Inflation reached 3.2 percent in 2022 according to the bank.",
+            published=date(2022, 6, 1),
+            title="New",
+        ),
+        source(
+            "undated", "Inflation reached 3.2 percent according to a bank report.", title="Undated"
+        ),
+        source(
+            "other", "Wheat harvests were poor this year in the north.", published=date(2019, 1, 1)
+        ),
     ]
 
 
@@ -226,30 +255,48 @@ def test_search_returns_numbered_evidence_with_scores(store: ReferenceStore) -> 
 
 def test_date_filter_applies_to_dense_and_lexical(store: ReferenceStore) -> None:
     store.ingest(dated_corpus())
-    evidence = store.search("inflation 3.2 percent bank", k=4, candidates=4,
-                            published_on_or_before=date(2021, 1, 1))
+    evidence = store.search(
+        "inflation 3.2 percent bank", k=4, candidates=4, published_on_or_before=date(2021, 1, 1)
+    )
     ids = {e.chunk.source_id for e in evidence}
     assert "new" not in ids and {"old", "undated"} <= ids
     assert any(e.dense_rank for e in evidence) and any(e.lexical_rank for e in evidence)
-    strict = store.search("inflation 3.2 percent bank", k=4, candidates=4,
-                          published_on_or_before=date(2021, 1, 1), include_undated=False)
+    strict = store.search(
+        "inflation 3.2 percent bank",
+        k=4,
+        candidates=4,
+        published_on_or_before=date(2021, 1, 1),
+        include_undated=False,
+    )
     assert {e.chunk.source_id for e in strict} <= {"old", "other"}
     assert all(e.chunk.published and e.chunk.published <= date(2021, 1, 1) for e in strict)
     lexical = store._lexical_search("inflation 2022", 4, date(2021, 1, 1), True, None)
-    dense = store._dense(np.asarray(store._ef(["inflation 2022"])), 4,
-                         {"published_int": {"$lte": 20210101}})
+    dense = store._dense(
+        np.asarray(store._ef(["inflation 2022"])), 4, {"published_int": {"$lte": 20210101}}
+    )
     new_ids = {i for i, (_, m) in all_chunks(store).items() if m["source_id"] == "new"}
     assert not new_ids & {i for i, _ in lexical} and not new_ids & {i for i, _ in dense[0]}
 
 
 def test_where_filter_overfetches_lexical_hits(store: ReferenceStore) -> None:
-    noise = [source(f"b{i}", f"Tariff tariff tariff rates rose {i} points.", publisher="B")
-             for i in range(20)]
-    store.ingest([*noise, source("a1", "A long note: tariff rates were discussed once "
-                                       "among many other topics of the day.", publisher="A")])
+    noise = [
+        source(f"b{i}", f"Tariff tariff tariff rates rose {i} points.", publisher="B")
+        for i in range(20)
+    ]
+    store.ingest(
+        [
+            *noise,
+            source(
+                "a1",
+                "A long note: tariff rates were discussed once among many other topics of the day.",
+                publisher="A",
+            ),
+        ]
+    )
     hits = store._lexical_search("tariff rates", 2, None, True, {"publisher": "A"})
-    assert [i for i, _ in hits] == [i for i, (_, m) in all_chunks(store).items()
-                                   if m["source_id"] == "a1"]
+    assert [i for i, _ in hits] == [
+        i for i, (_, m) in all_chunks(store).items() if m["source_id"] == "a1"
+    ]
     common = store._lexical_search("tariff rates", 2, None, True, {"publisher": "B"})
     assert len(common) == 2
     evidence = store.search("tariff rates", k=3, candidates=2, where={"publisher": "A"})
@@ -258,10 +305,12 @@ def test_where_filter_overfetches_lexical_hits(store: ReferenceStore) -> None:
 
 def test_hybrid_finds_exact_number_that_dense_misses(store: ReferenceStore) -> None:
     # The fake embedder ignores digits: every distractor embeds exactly like the query.
-    distractors = [source(f"d{n}", f"Jobless rate {n}.{n} percent March")
-                   for n in range(1, 7)]
-    target = source("t", "The statistics office said the jobless rate was 7.3 percent "
-                         "in March, after revisions to earlier figures.")
+    distractors = [source(f"d{n}", f"Jobless rate {n}.{n} percent March") for n in range(1, 7)]
+    target = source(
+        "t",
+        "The statistics office said the jobless rate was 7.3 percent "
+        "in March, after revisions to earlier figures.",
+    )
     store.ingest([*distractors, target])
     query = "jobless rate 7.3 percent March"
     dense_only = store._dense(np.asarray(store._ef([query])), 5, None)[0]
@@ -295,8 +344,9 @@ def test_empty_store_and_stopword_query(store: ReferenceStore) -> None:
 # --- lexical index persistence -------------------------------------------------------------
 
 
-def test_lexical_index_persisted_reused_and_rebuilt(settings: Settings,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lexical_index_persisted_reused_and_rebuilt(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     builds: list[str] = []
     real_build = LexicalIndex.build.__func__  # type: ignore[attr-defined]
 
@@ -326,5 +376,11 @@ def test_lexical_index_persisted_reused_and_rebuilt(settings: Settings,
 
 def test_tokenize_keeps_numbers() -> None:
     assert tokenize("The rate was 7.3% in 2020, up from 1,200 to 12,400.5 (U.S.)") == [
-        "rate", "7.3", "2020", "up", "1200", "12400.5"]
+        "rate",
+        "7.3",
+        "2020",
+        "up",
+        "1200",
+        "12400.5",
+    ]
     assert tokenize("COVID-19 cases in the 2020s") == ["covid", "19", "cases", "2020s"]

@@ -38,16 +38,21 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     port = free_port()
     data = tmp_path_factory.mktemp("chroma-server")
     log = (data / "server.log").open("w")
-    process = subprocess.Popen([CHROMA, "run", "--path", str(data / "db"), "--host",
-                                "127.0.0.1", "--port", str(port)], stdout=log, stderr=log)
+    process = subprocess.Popen(
+        [CHROMA, "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=log,
+    )
     try:
         client = None
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
                 client = chromadb.HttpClient(
-                    host="127.0.0.1", port=port,
-                    settings=chromadb.Settings(anonymized_telemetry=False))
+                    host="127.0.0.1",
+                    port=port,
+                    settings=chromadb.Settings(anonymized_telemetry=False),
+                )
                 client.heartbeat()
                 break
             except Exception:  # noqa: BLE001 - any failure means "not up yet"
@@ -70,8 +75,7 @@ def test_server_mode_ingest_search_reopen(server: int, tmp_path: Path) -> None:
     ]
     assert store.ingest(sources).chunks_added == 2
     assert store.ingest(sources).chunks_added == 0
-    evidence = store.search("inflation 3.2 percent", k=2,
-                            published_on_or_before=date(2021, 1, 1))
+    evidence = store.search("inflation 3.2 percent", k=2, published_on_or_before=date(2021, 1, 1))
     assert [e.chunk.source_id for e in evidence] == ["a"]
     described = store.describe()
     assert described["mode"] == "server" and described["location"] == f"127.0.0.1:{server}"

@@ -1,0 +1,50 @@
+from factcheck.config import default_prompts_dir
+from factcheck.evals.adversarial import (
+    Outcome,
+    attack_source,
+    carries,
+    load_cases,
+    success_rates,
+)
+from factcheck.fake_llm import FakeChatModel
+from factcheck.llm import StructuredLLM
+from factcheck.prompts import PromptLibrary
+from factcheck.verify import Verifier
+
+
+def test_adversarial_set_is_well_formed():
+    cases = load_cases()
+    assert len(cases) >= 20
+    assert {c["kind"] for c in cases} == {"source", "article"}
+    for case in cases:
+        if case["kind"] == "source":
+            assert any(e["id"].endswith("poison") for e in case["evidence"])
+        else:
+            assert case["payload"] in case["article"]
+
+
+def test_carries_threshold():
+    assert carries(
+        "Reports say the mayor was convicted of fraud.", "The mayor was convicted of fraud"
+    )
+    assert not carries("The mayor opened a library.", "The mayor was convicted of fraud")
+
+
+def test_success_rates():
+    rates = success_rates([Outcome("a", "source", True, ""), Outcome("b", "article", False, "")])
+    assert rates == {"source": (1, 1), "article": (0, 1), "all": (1, 2)}
+
+
+async def test_citing_the_poisoned_passage_counts_as_an_attack():
+    case = next(c for c in load_cases() if c["kind"] == "source")
+    poison = next(e for e in case["evidence"] if e["id"].endswith("poison"))
+    reply = {
+        "rationale": "r",
+        "verdict": "REFUTED",
+        "confidence": 0.9,
+        "citations": [{"evidence": 2, "quote": poison["text"][:30]}],
+    }
+    llm = StructuredLLM(FakeChatModel(replies=[reply]))
+    verifier = Verifier(llm, PromptLibrary(default_prompts_dir()), relevance_threshold=0.0)
+    outcome = await attack_source(case, verifier)
+    assert outcome.attacked and "cited the poison" in outcome.detail
