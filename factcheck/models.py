@@ -181,6 +181,24 @@ class ClaimResult(BaseModel):
     verifier: str = Field(default="llm", description="Which verifier produced the verdict.")
 
 
+class ArticleRecord(BaseModel):
+    """An article's text and metadata, written once per article so reports can show claims in
+    context (claim offsets index into `text`)."""
+
+    type: Literal["article"] = "article"
+    id: str
+    title: str | None = None
+    url: str | None = None
+    published: date | None = None
+    publisher: str | None = None
+    text: str
+
+    @classmethod
+    def from_article(cls, article: Article) -> ArticleRecord:
+        """The record of an input article."""
+        return cls(**article.model_dump())
+
+
 class ErrorRecord(BaseModel):
     """A failure on one item (article or claim); the batch goes on without it."""
 
@@ -233,5 +251,6 @@ class RunSummary(BaseModel):
 
 
 RunLine = Annotated[
-    RunHeader | ClaimResult | ErrorRecord | ItemDone | RunSummary, Field(discriminator="type")
+    RunHeader | ArticleRecord | ClaimResult | ErrorRecord | ItemDone | RunSummary,
+    Field(discriminator="type"),
 ]

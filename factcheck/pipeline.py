@@ -20,6 +20,7 @@ from factcheck.errors import FactcheckError, InputError
 from factcheck.extract import ClaimExtractor, ExtractionOutcome
 from factcheck.models import (
     Article,
+    ArticleRecord,
     Claim,
     ClaimResult,
     ErrorRecord,
@@ -46,6 +47,8 @@ class ItemBlock:
     item_id: str
     records: list[Record]
     usage: Usage = field(default_factory=Usage)
+    article: ArticleRecord | None = None
+    """The article's text and metadata, written before its records."""
 
 
 def item_id_of(item: Article | InputError) -> str:
@@ -226,12 +229,15 @@ class Pipeline:
             await out.put(None)
 
     async def _article_block(self, article: Article) -> ItemBlock:
+        article_record = ArticleRecord.from_article(article)
         try:
             outcome = await self.extractor.extract(article)
         except Exception as exc:  # noqa: BLE001 - isolate any failure to this article
             log.warning("extraction failed for article %s: %s", article.id, exc)
             return ItemBlock(
-                article.id, [_error(article.id, "extract", exc, article_id=article.id)]
+                article.id,
+                [_error(article.id, "extract", exc, article_id=article.id)],
+                article=article_record,
             )
         self.stats.claims += len(outcome.claims)
         self.stats.usage.add(outcome.usage)
@@ -243,7 +249,7 @@ class Pipeline:
             records.append(record)
             if owned and isinstance(record, ClaimResult):
                 usage.add(record.provenance.usage)
-        return ItemBlock(article.id, records, usage)
+        return ItemBlock(article.id, records, usage, article=article_record)
 
     async def _claim_record(
         self, claim: Claim, outcome: ExtractionOutcome | None = None

@@ -11,7 +11,15 @@ from pathlib import Path
 from pydantic import TypeAdapter, ValidationError
 
 from factcheck.errors import InputError
-from factcheck.models import ClaimResult, ErrorRecord, ItemDone, RunHeader, RunLine, RunSummary
+from factcheck.models import (
+    ArticleRecord,
+    ClaimResult,
+    ErrorRecord,
+    ItemDone,
+    RunHeader,
+    RunLine,
+    RunSummary,
+)
 
 _LINE = TypeAdapter(RunLine)
 
@@ -25,11 +33,13 @@ class RunResults:
     errors: list[ErrorRecord] = field(default_factory=list)
     done: list[ItemDone] = field(default_factory=list)
     summary: RunSummary | None = None
+    articles: dict[str, ArticleRecord] = field(default_factory=dict)
+    """Article records by id, in file order (the first record of an id wins)."""
 
 
 def iter_lines(
     path: Path,
-) -> Iterator[RunHeader | ClaimResult | ErrorRecord | ItemDone | RunSummary]:
+) -> Iterator[RunHeader | ArticleRecord | ClaimResult | ErrorRecord | ItemDone | RunSummary]:
     """Parse a results file line by line; a malformed line raises `InputError` naming it."""
     with Path(path).open(encoding="utf-8") as handle:
         for number, text in enumerate(handle, start=1):
@@ -50,6 +60,8 @@ def read_results(path: Path) -> RunResults:
     for line in iter_lines(path):
         if isinstance(line, RunHeader):
             run.header = line
+        elif isinstance(line, ArticleRecord):
+            run.articles.setdefault(line.id, line)
         elif isinstance(line, ClaimResult):
             run.results.append(line)
         elif isinstance(line, ErrorRecord):

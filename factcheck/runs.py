@@ -99,6 +99,8 @@ class BlockWriter:
     def write_block(self, block: ItemBlock) -> None:
         """Append an item's records and its done-marker atomically enough for resume."""
         lines = [r.model_dump_json() for r in block.records]
+        if block.article is not None:
+            lines.insert(0, block.article.model_dump_json())
         done = ItemDone(item_id=block.item_id, records=len(block.records), usage=block.usage)
         lines.append(done.model_dump_json())
         self._write("\n".join(lines) + "\n")
