@@ -100,6 +100,12 @@ class Settings(BaseSettings):
     prompts_dir: Path = Field(default_factory=default_prompts_dir)
     output_dir: Path = Path("runs")
 
+    # --- publishing (ClaimReview export) -----------------------------------------------------
+    org_name: str | None = None
+    org_url: str | None = None
+    review_url_template: str | None = None
+    rating_scale: Path | None = None
+
     @model_validator(mode="after")
     def _check(self) -> Settings:
         if self.chunk_overlap >= self.chunk_size:
