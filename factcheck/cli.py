@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -28,6 +29,7 @@ from factcheck.errors import FactcheckError, InputError
 from factcheck.models import Claim, ClaimResult, ClaimType, RunHeader
 from factcheck.pricing import Price, cost_usd, load_price_table, price_for
 from factcheck.report import markdown_report, read_results
+from factcheck.report_html import html_report
 from factcheck.runs import BlockWriter, Budget, RunDirectory, summarize
 
 EXIT_OK, EXIT_CONFIG, EXIT_USAGE, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2, 3, 4
@@ -388,6 +390,7 @@ def run_batch(
             )
     run = read_results(runs.results)
     (run_dir / "report.md").write_text(markdown_report(run), encoding="utf-8")
+    (run_dir / "report.html").write_text(html_report(run), encoding="utf-8")
     if not quiet:
         print_summary(run_dir)
     if stats.stopped:
@@ -413,6 +416,7 @@ def print_summary(run_dir: Path) -> None:
             f"{summary.wall_seconds:.1f} s."
         )
     out.print(f"Results: {run_dir / 'results.jsonl'}\nReport:  {run_dir / 'report.md'}")
+    out.print(f"HTML:    {run_dir / 'report.html'}")
 
 
 @app.command()
@@ -576,15 +580,91 @@ def doctor() -> None:
     raise typer.Exit(EXIT_OK if failures == 0 else EXIT_CONFIG)
 
 
+class ReportFormat(StrEnum):
+    """Formats of `factcheck report`."""
+
+    md = "md"
+    html = "html"
+
+
+class ExportFormat(StrEnum):
+    """Formats of `factcheck export`."""
+
+    claimreview = "claimreview"
+
+
 @app.command()
 def report(
     results: Annotated[Path, typer.Argument(help="A results.jsonl file.", exists=True)],
+    fmt: Annotated[
+        ReportFormat,
+        typer.Option("--format", "-f", help="md (Markdown) or html (one self-contained page)."),
+    ] = ReportFormat.md,
+    output: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the report here (default: print).")
+    ] = None,
 ) -> None:
-    """Print the Markdown report of a results file."""
+    """Print or write the report of a results file, as Markdown or HTML."""
     try:
-        out.print(markdown_report(read_results(results)), markup=False, highlight=False)
+        run = read_results(results)
     except FactcheckError as exc:
         raise _fail(exc) from None
+    text = html_report(run) if fmt is ReportFormat.html else markdown_report(run)
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        console.print(f"Wrote {output}")
+    elif fmt is ReportFormat.html:
+        sys.stdout.write(text)
+    else:
+        out.print(text, markup=False, highlight=False)
+
+
+@app.command()
+def export(
+    results: Annotated[Path, typer.Argument(help="A results.jsonl file.", exists=True)],
+    fmt: Annotated[
+        ExportFormat,
+        typer.Option("--format", "-f", help="claimreview: schema.org ClaimReview JSON-LD."),
+    ] = ExportFormat.claimreview,
+    output: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the JSON here (default: print).")
+    ] = None,
+    review_date: Annotated[
+        datetime | None,
+        typer.Option(
+            "--date",
+            formats=["%Y-%m-%d"],
+            help="datePublished of the reviews (default: the day each verdict was made).",
+        ),
+    ] = None,
+) -> None:
+    """Export results for publishing: one ClaimReview per claim, a draft for your editors.
+
+    Needs FACTCHECK_ORG_NAME, FACTCHECK_ORG_URL and FACTCHECK_REVIEW_URL_TEMPLATE; verdicts are
+    mapped to your labels by FACTCHECK_RATING_SCALE (see .env.example).
+    """
+    from factcheck.claimreview import claim_reviews, publisher_from_settings, to_json
+
+    try:
+        publisher = publisher_from_settings(load_settings())
+        run = read_results(results)
+    except FactcheckError as exc:
+        raise _fail(exc) from None
+    reviews, skipped = claim_reviews(
+        run, publisher, review_date=review_date.date() if review_date else None
+    )
+    text = to_json(reviews)
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    console.print(
+        f"{len(reviews)} ClaimReviews"
+        + (f" to {output}" if output else "")
+        + (f"; {skipped} results not exported (their verdict maps to null)" if skipped else "")
+    )
 
 
 @app.command()
