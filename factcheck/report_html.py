@@ -274,9 +274,10 @@ def html_report(run: RunResults, *, title: str = "Fact-check report") -> str:
     models = sorted({r.provenance.model for r in run.results})
     body = [
         f"<h1>{esc(title)}</h1>",
-        f'<p class="notice">Verdicts, rationales and confidence come from '
-        f"{esc(', '.join(models) or 'the model')}; citations were checked to quote their "
-        "sources word for word. Review before publishing.</p>",
+        '<p class="notice">Verdicts, rationales and confidence scores were produced by '
+        f"{'model' if len(models) == 1 else 'models'} "
+        f"<code>{esc(', '.join(models) or 'unknown')}</code>; every citation was checked to "
+        "quote its source word for word. Review before publishing.</p>",
         '<section id="summary"><h2>Verdicts</h2>',
         legend(),
         verdict_chart(rows),
