@@ -206,9 +206,9 @@ def claim_review(
 ) -> dict[str, object] | None:
     """The ClaimReview of one result, or None when the scale says not to export its verdict.
 
-    The claim's author is its speaker; a claim with no speaker is the article's own assertion,
-    so its author is the article's publisher (omitted when unknown). The claim's date is its
-    `claim_date`, else the article's publication date.
+    The claim's author is its speaker; with no speaker it is omitted rather than guessed (the
+    article's publisher is still named in `appearance`). The claim's date is its `claim_date`,
+    else the article's publication date.
     """
     rating = publisher.scale.ratings.get(result.verdict)
     if rating is None:
@@ -217,8 +217,6 @@ def claim_review(
     item: dict[str, object] = {"@type": "Claim"}
     if claim.speaker:
         item["author"] = speaker_entity(claim.speaker)
-    elif article and article.publisher:
-        item["author"] = {"@type": "Organization", "name": article.publisher}
     claim_date = claim.claim_date or (article.published if article else None)
     if claim_date:
         item["datePublished"] = claim_date.isoformat()
