@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import TypeAdapter, ValidationError
 
 from factcheck.errors import InputError
+from factcheck.html_parts import safe_url
 from factcheck.models import (
     ArticleRecord,
     ClaimResult,
@@ -125,7 +126,8 @@ def markdown_report(run: RunResults) -> str:
             ]
             for cit in r.citations:
                 source = _md(cit.source_title) or cit.chunk_id
-                link = f" <{cit.source_url}>" if cit.source_url else ""
+                url = safe_url(cit.source_url)
+                link = f" <{url}>" if url and not set(url) & set("<>") else ""
                 date = f", {cit.published.isoformat()}" if cit.published else ""
                 lines.append(f"  - “{_md(cit.quote)}” — {source}{date}{link}")
             if r.rejected_citations:
