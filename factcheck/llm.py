@@ -2,7 +2,8 @@
 
 Retry ownership: the OpenAI SDK retries transport errors, 429 and 5xx (honouring Retry-After,
 `FACTCHECK_SDK_MAX_RETRIES`); this module re-asks only when the *content* is invalid
-(`FACTCHECK_MAX_REASKS`). Nothing else retries, so attempts never multiply.
+(`FACTCHECK_MAX_REASKS`). Nothing else retries, so attempts never multiply. `RetryCounter`
+only *observes* the SDK's retries (through the HTTP client handed to it) so they can be reported.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -31,6 +34,61 @@ Messages = Sequence[tuple[str, str]]
 Validator = Callable[[Any], None]
 
 _ROLE_TO_MESSAGE = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
+# The usage record of the `StructuredLLM.ask` running in this context, so that `RetryCounter`
+# can attribute what it sees on the wire to the call that caused it.
+_CALL_USAGE: ContextVar[Usage | None] = ContextVar("factcheck_call_usage", default=None)
+
+
+class RetryCounter:
+    """Counts what the OpenAI SDK retries on, without retrying anything itself.
+
+    It sees every HTTP attempt through the async `httpx` client given to `ChatOpenAI`
+    (`http_async_client`; `StructuredLLM` only calls async): 429 and 5xx responses, timeouts,
+    and re-sent requests (the SDK marks them with `x-stainless-retry-count`). Totals are kept
+    here; the counts also go to the `Usage` of the `StructuredLLM.ask` call in progress, so they
+    reach results and run summaries. It wraps `send` because an event hook never sees a timeout.
+    """
+
+    def __init__(self) -> None:
+        self.totals = Usage()
+        self._lock = threading.Lock()
+
+    def http_async_client(self, timeout: float) -> Any:
+        """An SDK-default async `httpx` client (httpx2 for openai>=3) reporting to this counter."""
+        import openai
+
+        counter = self
+
+        class CountingAsyncClient(openai.DefaultAsyncHttpxClient):  # type: ignore[misc,valid-type]
+            async def send(self, request: Any, **kwargs: Any) -> Any:
+                try:
+                    response = await super().send(request, **kwargs)
+                except Exception as exc:
+                    counter.observe(request, None, exc)
+                    raise
+                counter.observe(request, response, None)
+                return response
+
+        return CountingAsyncClient(timeout=timeout)
+
+    def observe(self, request: Any, response: Any | None, error: BaseException | None) -> None:
+        """Record one HTTP attempt (`response` is None when it raised `error`)."""
+        if request.headers.get("x-stainless-retry-count", "0") != "0":
+            self._bump("sdk_retries")
+        # httpx and httpx2 (openai>=3) both raise subclasses of their own `TimeoutException`.
+        if any(c.__name__ == "TimeoutException" for c in type(error).__mro__):
+            self._bump("timeouts")
+        elif response is not None and response.status_code == 429:
+            self._bump("retried_429")
+        elif response is not None and response.status_code >= 500:
+            self._bump("retried_5xx")
+
+    def _bump(self, name: str) -> None:
+        with self._lock:
+            setattr(self.totals, name, getattr(self.totals, name) + 1)
+        call = _CALL_USAGE.get()
+        if call is not None:
+            setattr(call, name, getattr(call, name) + 1)
 
 
 class InvalidOutput(Exception):
@@ -111,10 +169,12 @@ class StructuredLLM:
         max_concurrency: int = 8,
         rate_limiter: RateLimiter | None = None,
         max_output_tokens: int = 1024,
+        retry_counter: RetryCounter | None = None,
     ) -> None:
         self.chat_model = chat_model
         self.rate_limiter = rate_limiter or RateLimiter()
         self.max_output_tokens = max_output_tokens
+        self.retry_counter = retry_counter
         self._slots = asyncio.Semaphore(max_concurrency)
         self.method = method
         self.max_reasks = max_reasks
@@ -145,6 +205,20 @@ class StructuredLLM:
         """
         conversation = to_lc_messages(messages)
         usage = Usage()
+        token = _CALL_USAGE.set(usage)
+        try:
+            return await self._ask(conversation, schema, usage, validate, on_exhausted)
+        finally:
+            _CALL_USAGE.reset(token)
+
+    async def _ask(
+        self,
+        conversation: list[BaseMessage],
+        schema: type[T],
+        usage: Usage,
+        validate: Validator | None,
+        on_exhausted: Callable[[Any], Any] | None,
+    ) -> StructuredReply:
         errors: list[str] = []
         last_raw: list[str | None] = [None]
         last_parsed: list[Any] = [None]
@@ -265,8 +339,14 @@ def _reask_text(error: str) -> str:
     )
 
 
-def build_chat_model(settings: Settings) -> tuple[BaseChatModel, str, str]:
-    """Create the configured chat model; returns `(model, display name, structured method)`."""
+def build_chat_model(
+    settings: Settings, retry_counter: RetryCounter | None = None
+) -> tuple[BaseChatModel, str, str]:
+    """Create the configured chat model; returns `(model, display name, structured method)`.
+
+    With a `retry_counter`, an OpenAI(-compatible) model gets HTTP clients that report the
+    SDK's retries to it (the SDK still owns and performs every retry).
+    """
     backend = settings.resolved_backend()
     if backend == "openai":
         from langchain_openai import ChatOpenAI
@@ -277,6 +357,9 @@ def build_chat_model(settings: Settings) -> tuple[BaseChatModel, str, str]:
                 "for OpenAI, or FACTCHECK_BASE_URL for an OpenAI-compatible server."
             )
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "none"
+        clients: dict[str, Any] = {}
+        if retry_counter is not None:
+            clients["http_async_client"] = retry_counter.http_async_client(settings.request_timeout)
         model = ChatOpenAI(
             model=settings.model,
             api_key=key,
@@ -286,6 +369,7 @@ def build_chat_model(settings: Settings) -> tuple[BaseChatModel, str, str]:
             timeout=settings.request_timeout,
             max_retries=settings.sdk_max_retries,
             stream_usage=True,
+            **clients,
         )
         method = settings.structured_output_method
         if method == "auto":
@@ -306,8 +390,10 @@ def structured_llm_from_settings(
     settings: Settings, chat_model: BaseChatModel | None = None
 ) -> StructuredLLM:
     """The `StructuredLLM` the pipeline uses, from settings (or around a given chat model)."""
+    counter: RetryCounter | None = None
     if chat_model is None:
-        chat_model, name, method = build_chat_model(settings)
+        counter = RetryCounter()
+        chat_model, name, method = build_chat_model(settings, counter)
     else:
         name = getattr(chat_model, "model_name", None) or type(chat_model).__name__
         method = (
@@ -327,4 +413,5 @@ def structured_llm_from_settings(
         max_concurrency=settings.concurrency,
         rate_limiter=RateLimiter(settings.requests_per_minute, settings.tokens_per_minute),
         max_output_tokens=settings.max_output_tokens,
+        retry_counter=counter,
     )

@@ -136,19 +136,26 @@ class RejectedCitation(_Frozen):
 
 
 class Usage(BaseModel):
-    """Token usage and call counts, summed over LLM calls."""
+    """Token usage and call counts, summed over LLM calls.
+
+    `retried_429`, `retried_5xx` and `timeouts` count what the OpenAI SDK met on the wire and
+    retries on (each is retried unless that call's SDK retries were used up, in which case the
+    call fails); `sdk_retries` counts the requests the SDK re-sent. Re-asks are ours (`reasks`).
+    """
 
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     reasks: int = 0
+    retried_429: int = 0
+    retried_5xx: int = 0
+    timeouts: int = 0
+    sdk_retries: int = 0
 
     def add(self, other: Usage) -> None:
         """Accumulate another usage record into this one."""
-        self.calls += other.calls
-        self.prompt_tokens += other.prompt_tokens
-        self.completion_tokens += other.completion_tokens
-        self.reasks += other.reasks
+        for name in type(self).model_fields:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 class Provenance(BaseModel):
