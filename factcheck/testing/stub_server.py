@@ -360,12 +360,13 @@ def running_stub(config: StubConfig | None = None, *, ready_timeout: float = 10.
 
 def _wait_ready(base_url: str, server: uvicorn.Server, timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.started:
-            try:
-                if httpx.get(f"{base_url}/v1/models", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-        time.sleep(0.02)
+    with httpx.Client(timeout=1.0) as client:
+        while time.monotonic() < deadline:
+            if server.started:
+                try:
+                    if client.get(f"{base_url}/v1/models").status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+            time.sleep(0.02)
     raise RuntimeError(f"stub server at {base_url} not ready after {timeout:.0f} s")
