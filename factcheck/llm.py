@@ -182,6 +182,8 @@ class StructuredLLM:
             model_name or getattr(chat_model, "model_name", None) or type(chat_model).__name__
         )
         self.params = dict(params or {})
+        # Building a structured runnable converts the schema to JSON (~20 ms): once per schema.
+        self._runnables: dict[tuple[type[BaseModel], str], Any] = {}
 
     def describe(self) -> dict[str, object]:
         """Model name, structured-output method and parameters, for provenance."""
@@ -271,13 +273,20 @@ class StructuredLLM:
             ) from None
         raise AssertionError("unreachable: tenacity returns or raises")  # pragma: no cover
 
+    def runnable(self, schema: type[BaseModel]) -> Any:
+        """The structured-output runnable for `schema` with the current method (cached)."""
+        key = (schema, self.method)
+        if key not in self._runnables:
+            self._runnables[key] = self.chat_model.with_structured_output(
+                schema, method=self.method, include_raw=True
+            )
+        return self._runnables[key]
+
     async def _attempt(
         self, conversation: list[BaseMessage], schema: type[T], usage: Usage
     ) -> tuple[T, str | None]:
         """One model call; parse errors become `InvalidOutput` with the conversation extended."""
-        runnable = self.chat_model.with_structured_output(
-            schema, method=self.method, include_raw=True
-        )
+        runnable = self.runnable(schema)
         estimate = estimate_tokens(
             [("", str(m.content)) for m in conversation], self.max_output_tokens
         )
