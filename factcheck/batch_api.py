@@ -151,7 +151,7 @@ async def run_batch_stage(
         return {}
     if len(requests) > MAX_REQUESTS:
         raise ValueError(f"{len(requests)} requests; a batch holds at most {MAX_REQUESTS}")
-    capture = _with_transport(llm, _capture)
+    capture = _capturing(llm)
     bodies = {r.custom_id: await request_body(llm, r, capture) for r in requests}
     hashes = {cid: _hash(body) for cid, body in bodies.items()}
     state = _load_state(state_path)
@@ -195,13 +195,13 @@ async def run_batch_stage(
 
 
 async def request_body(
-    llm: StructuredLLM, request: BatchRequest, capture: Any | None = None
+    llm: StructuredLLM, request: BatchRequest, capture: StructuredLLM | None = None
 ) -> dict[str, Any]:
     """The JSON body `llm` would POST to /chat/completions for `request` (captured, not sent).
 
-    `capture` is a model from `_with_transport(llm, _capture)`, to reuse over many requests."""
-    model = capture if capture is not None else _with_transport(llm, _capture)
-    runnable = model.with_structured_output(request.schema, method=llm.method, include_raw=True)
+    `capture` (from `_capturing(llm)`) can be reused over many requests."""
+    capture = capture or _capturing(llm)
+    runnable = capture.runnable(request.schema)
     try:
         await runnable.ainvoke(to_lc_messages(request.messages))
     except _Captured as captured:
@@ -342,6 +342,11 @@ def _with_transport(llm: StructuredLLM, handler: Callable[[Any], Any]) -> Any:
         http_client=lib.AsyncClient(transport=lib.MockTransport(handler)),
     )
     return model.model_copy(update={"root_async_client": sdk, "async_client": sdk.chat.completions})
+
+
+def _capturing(llm: StructuredLLM) -> StructuredLLM:
+    """A copy of `llm` (same model settings and method) whose requests are captured."""
+    return StructuredLLM(_with_transport(llm, _capture), method=llm.method, max_reasks=0)
 
 
 class _Replayer:
