@@ -17,6 +17,7 @@ from pydantic import TypeAdapter
 
 from factcheck.batch_api import (
     BatchOutputLine,
+    BatchPending,
     BatchReport,
     BatchRequest,
     PollSettings,
@@ -240,6 +241,22 @@ async def test_restart_mid_poll_resumes_the_same_batch(tmp_path):
     for custom_id, reply in results.items():
         assert_own_reply(custom_id, reply)
     assert json.loads(state.read_text())["status"] == "completed"
+
+
+async def test_polling_deadline_raises_batch_pending_and_a_rerun_resumes(tmp_path):
+    state = tmp_path / "stage.json"
+    requests = [extraction(i) for i in range(10)]
+    impatient = PollSettings(initial=0.02, deadline=0.1)
+    with running_stub(StubConfig(batch_line_seconds=0.05)) as url:
+        with pytest.raises(BatchPending) as info:
+            await run_batch_stage(requests, llm_for(url), client_for(url), state, poll=impatient)
+        report = BatchReport()
+        results = await run_batch_stage(
+            requests, llm_for(url), client_for(url), state, poll=FAST, report=report
+        )
+        server = stats(url)
+    assert info.value.batch_id == report.batch_id and report.resumed
+    assert server["batches_created"] == 1 and len(results) == 10
 
 
 async def test_crash_between_upload_and_create_reuses_the_uploaded_file(tmp_path, monkeypatch):
