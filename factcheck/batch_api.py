@@ -244,7 +244,7 @@ async def _submit_and_wait(
             completion_window="24h",
             metadata={"factcheck_state": state_path.name[:64]},
         )
-        state["batch_id"] = batch.id
+        state["batch_id"], state["status"] = batch.id, batch.status
         _save_state(state_path, state)
     started, delay = time.monotonic(), poll.initial
     while True:
