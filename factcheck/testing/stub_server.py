@@ -140,7 +140,7 @@ class StubState:
         shape, schema_name = request_shape(body)
         schema = SCHEMAS.get(schema_name or "") or _schema_from_tags(conversation)
         try:
-            reply = (self.config.responder or conversation_responder)(conversation, schema)
+            reply = (self.config.responder or heuristic_responder)(conversation, schema)
         except ValueError as exc:
             return 400, _error_body(f"stub responder: {exc}", "invalid_request_error")
         text = reply.model_dump_json() if isinstance(reply, BaseModel) else _as_text(reply)
@@ -226,23 +226,6 @@ def completion_body(
             },
         },
     }
-
-
-def conversation_responder(messages: list[BaseMessage], schema: type[BaseModel] | None) -> Any:
-    """`heuristic_responder` over the conversation up to the last message holding the data.
-
-    A re-ask ends with our correction, not the data; a real model reads the whole conversation,
-    while `heuristic_responder` reads only the last message, so it is given the one with the
-    `<passage>`/`<claim>` tags.
-    """
-    for i in range(len(messages) - 1, -1, -1):
-        if isinstance(messages[i], HumanMessage) and _has_data(str(messages[i].content)):
-            return heuristic_responder(messages[: i + 1], schema)
-    return heuristic_responder(messages, schema)
-
-
-def _has_data(text: str) -> bool:
-    return "<passage>" in text or "<claim>" in text
 
 
 def _schema_from_tags(messages: list[BaseMessage]) -> type[BaseModel] | None:
