@@ -168,7 +168,7 @@ async def run_batch_stage(
     report.submitted = len(requests)
     batch = await _submit_and_wait(client, bodies, state, state_path, poll or PollSettings())
     report.batch_id, report.status = batch.id, batch.status
-    lines = {}
+    lines: dict[str, BatchOutputLine] = {}
     for file_id in (batch.error_file_id, batch.output_file_id):  # output wins on a duplicate
         if file_id:
             lines.update(await _read_lines(client, file_id))
