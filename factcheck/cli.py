@@ -401,18 +401,22 @@ def run_batch(
 def print_summary(run_dir: Path) -> None:
     """A short table of the run's verdicts and where its files are."""
     run = read_results(run_dir / "results.jsonl")
-    table = Table("claim", "speaker", "verdict", "conf.", title="Verdicts")
+    table = Table("claim", "speaker", "verdict", "conf.", "by", title="Verdicts")
     for r in sorted(run.results, key=lambda r: (r.claim.article_id, r.claim.start)):
         table.add_row(
-            r.claim.text[:110], r.claim.speaker or "—", r.verdict.value, f"{r.confidence:.2f}"
+            r.claim.text[:110], r.claim.speaker or "—", r.verdict.value, f"{r.confidence:.2f}",
+            r.verifier,
         )
     out.print(table)
     summary = run.summary
     if summary:
+        u = summary.usage
+        cost = f", ${summary.cost_usd:.4f}" if summary.cost_usd else ""
         out.print(
             f"{summary.articles} articles, {summary.claims} claims, {summary.results} "
-            f"results, {summary.errors} errors; {summary.usage.calls} LLM calls, "
-            f"{summary.usage.prompt_tokens + summary.usage.completion_tokens} tokens, "
+            f"results, {summary.errors} errors; {u.calls} LLM calls ({u.reasks} re-asks; SDK "
+            f"retries: {u.retried_429} after 429, {u.retried_5xx} after 5xx, {u.timeouts} "
+            f"timeouts), {u.prompt_tokens + u.completion_tokens} tokens{cost}, "
             f"{summary.wall_seconds:.1f} s."
         )
     out.print(f"Results: {run_dir / 'results.jsonl'}\nReport:  {run_dir / 'report.md'}")

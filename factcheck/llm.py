@@ -210,6 +210,9 @@ class StructuredLLM:
         token = _CALL_USAGE.set(usage)
         try:
             return await self._ask(conversation, schema, usage, validate, on_exhausted)
+        except LLMError as exc:
+            exc.usage = usage  # what the failed call spent still counts in the run's totals
+            raise
         finally:
             _CALL_USAGE.reset(token)
 

@@ -179,7 +179,8 @@ class Pipeline:
         """Retrieve and verify given claims (no extraction), results in input order."""
         claims = list(claims)
         self.stats.claims += len(claims)
-        records = [r for r, _ in await asyncio.gather(*(self._claim_record(c) for c in claims))]
+        pairs = await asyncio.gather(*(self._claim_record(c) for c in claims))
+        records = [record for record, _ in pairs]
         for record in records:
             self.stats.count(record)
         return list(records)
@@ -234,28 +235,26 @@ class Pipeline:
             outcome = await self.extractor.extract(article)
         except Exception as exc:  # noqa: BLE001 - isolate any failure to this article
             log.warning("extraction failed for article %s: %s", article.id, exc)
-            return ItemBlock(
-                article.id,
-                [_error(article.id, "extract", exc, article_id=article.id)],
-                article=article_record,
-            )
+            spent = _spent_by(exc)
+            self.stats.usage.add(spent)
+            error = _error(article.id, "extract", exc, article_id=article.id)
+            return ItemBlock(article.id, [error], spent, article=article_record)
         self.stats.claims += len(outcome.claims)
         self.stats.usage.add(outcome.usage)
         usage = outcome.usage.model_copy()
         records = []
-        for record, owned in await asyncio.gather(
+        for record, spent in await asyncio.gather(
             *(self._claim_record(c, outcome) for c in outcome.claims)
         ):
             records.append(record)
-            if owned and isinstance(record, ClaimResult):
-                usage.add(record.provenance.usage)
+            usage.add(spent)
         return ItemBlock(article.id, records, usage, article=article_record)
 
     async def _claim_record(
         self, claim: Claim, outcome: ExtractionOutcome | None = None
-    ) -> tuple[Record, bool]:
-        """The record for one claim, and whether this call did the work (False for a claim
-        already checked for another article)."""
+    ) -> tuple[Record, Usage]:
+        """The record for one claim, and the LLM usage this call is accountable for (none for
+        a claim already checked for another article)."""
         key = claim.dedup_key
         task = self._by_claim.get(key)
         owned = task is None
@@ -269,12 +268,15 @@ class Pipeline:
         except Exception as exc:  # noqa: BLE001 - isolate any failure to this claim
             stage = getattr(exc, "stage", "verify")
             cause = getattr(exc, "cause", exc)
-            return _error(claim.id, stage, cause, article_id=claim.article_id, claim=claim), owned
+            spent = _spent_by(cause) if owned else Usage()
+            if owned:
+                self.stats.usage.add(spent)
+            return _error(claim.id, stage, cause, article_id=claim.article_id, claim=claim), spent
         if owned:
-            return result, owned
+            return result, result.provenance.usage
         # The same claim from another article: attach the shared verdict to this occurrence.
         copy_id = self.verifier.result_id(claim, result.evidence, result.provenance)
-        return result.model_copy(update={"claim": claim, "id": copy_id}), owned
+        return result.model_copy(update={"claim": claim, "id": copy_id}), Usage()
 
     async def _check(self, claim: Claim, outcome: ExtractionOutcome | None) -> ClaimResult:
         provenance = Provenance(
@@ -307,6 +309,12 @@ class Pipeline:
             raise _StageError("verify", exc) from exc
         self.stats.usage.add(result.provenance.usage)
         return result
+
+
+def _spent_by(exc: BaseException) -> Usage:
+    """Usage a failed LLM call reported on its exception (see `LLMError.usage`)."""
+    usage = getattr(exc, "usage", None)
+    return usage if isinstance(usage, Usage) else Usage()
 
 
 class _StageError(Exception):

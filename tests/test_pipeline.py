@@ -111,3 +111,17 @@ async def test_skip_and_stop():
     records = await collect(p, items, should_stop=lambda: "budget" if next(calls) >= 2 else None)
     assert p.stats.stopped == "budget"
     assert {r.claim.article_id for r in records} == {"a0", "a1"}
+
+
+async def test_usage_of_failed_calls_is_still_counted():
+    from factcheck.fake_llm import heuristic_responder
+    from factcheck.llm_schemas import VerificationReply
+
+    def responder(messages, schema):
+        return "not json" if schema is VerificationReply else heuristic_responder(messages, schema)
+
+    p = pipeline(responder=responder)
+    blocks = [b async for b in p.run([article(1, "In 2025 Mexico recorded 24,000 homicides.")])]
+    assert [r.stage for r in blocks[0].records] == ["verify"]
+    assert blocks[0].usage.calls == 2  # one extraction call + one failed verification call
+    assert p.stats.usage.calls == 2
