@@ -404,7 +404,10 @@ def print_summary(run_dir: Path) -> None:
     table = Table("claim", "speaker", "verdict", "conf.", "by", title="Verdicts")
     for r in sorted(run.results, key=lambda r: (r.claim.article_id, r.claim.start)):
         table.add_row(
-            r.claim.text[:110], r.claim.speaker or "—", r.verdict.value, f"{r.confidence:.2f}",
+            r.claim.text[:110],
+            r.claim.speaker or "—",
+            r.verdict.value,
+            f"{r.confidence:.2f}",
             r.verifier,
         )
     out.print(table)

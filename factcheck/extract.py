@@ -14,6 +14,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
+from factcheck.errors import LLMError
 from factcheck.llm import StructuredLLM, StructuredReply
 from factcheck.llm_schemas import ExtractedClaim, ExtractionReply
 from factcheck.models import Article, Claim, Usage
@@ -53,8 +54,18 @@ class ExtractionOutcome:
     repaired: int = 0
     duplicates: int = 0
     windows: int = 0
+    failed_windows: list[WindowFailure] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class WindowFailure:
+    """A window whose extraction failed (its claims are missing; the others are kept)."""
+
+    start: int
+    end: int
+    error: LLMError
 
 
 @dataclass(frozen=True)
@@ -109,9 +120,21 @@ class ClaimExtractor:
             article.text, self.settings.window_sentences, self.settings.context_sentences
         )
         outcome.windows = len(windows)
-        replies = await asyncio.gather(*(self._ask(article, w) for w in windows))
+        replies = await asyncio.gather(
+            *(self._ask(article, w) for w in windows), return_exceptions=True
+        )
         candidates: list[Claim] = []
         for window, reply in zip(windows, replies, strict=True):
+            if isinstance(reply, LLMError):
+                # One bad window must not sink the article: record it and keep the rest.
+                if isinstance(reply.usage, Usage):
+                    outcome.usage.add(reply.usage)
+                outcome.failed_windows.append(
+                    WindowFailure(window.passage.start, window.passage.end, reply)
+                )
+                continue
+            if isinstance(reply, BaseException):
+                raise reply
             outcome.usage.add(reply.usage)
             for item in reply.value.claims:
                 claim = self._anchor(article, window, item, outcome)
@@ -121,6 +144,10 @@ class ClaimExtractor:
                     outcome.below_threshold += 1
                     continue
                 candidates.append(claim)
+        if windows and len(outcome.failed_windows) == len(windows):
+            failure = outcome.failed_windows[0].error
+            failure.usage = outcome.usage
+            raise failure
         outcome.claims = _dedupe(candidates, outcome)
         outcome.seconds = time.perf_counter() - started
         return outcome

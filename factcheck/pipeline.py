@@ -242,7 +242,10 @@ class Pipeline:
         self.stats.claims += len(outcome.claims)
         self.stats.usage.add(outcome.usage)
         usage = outcome.usage.model_copy()
-        records = []
+        records: list[Record] = [
+            _error(f"{article.id}@{f.start}-{f.end}", "extract", f.error, article_id=article.id)
+            for f in outcome.failed_windows
+        ]
         for record, spent in await asyncio.gather(
             *(self._claim_record(c, outcome) for c in outcome.claims)
         ):

@@ -90,3 +90,21 @@ def test_windows_cover_all_sentences_with_context():
     assert windows[0].before is None and windows[0].after is not None
     assert windows[1].passage.of(ARTICLE.text).startswith("The USMCA")
     assert windows[1].before.of(ARTICLE.text) == "She spoke to reporters in Mexico City."
+
+
+async def test_a_failing_window_keeps_the_other_windows_claims():
+    replies = ["not json", {"claims": [claim("The USMCA will be reviewed in July 2026", "x y")]}]
+    outcome = await extractor(replies, window_sentences=2, context_sentences=0).extract(ARTICLE)
+    assert [c.quote for c in outcome.claims] == ["The USMCA will be reviewed in July 2026"]
+    assert len(outcome.failed_windows) == 1 and outcome.failed_windows[0].start == 0
+    assert outcome.usage.calls == 2
+
+
+async def test_all_windows_failing_fails_the_article():
+    import pytest
+
+    from factcheck.errors import OutputValidationError
+
+    with pytest.raises(OutputValidationError) as info:
+        await extractor(["bad", "worse"], window_sentences=2).extract(ARTICLE)
+    assert info.value.usage.calls == 2

@@ -125,3 +125,24 @@ async def test_usage_of_failed_calls_is_still_counted():
     assert [r.stage for r in blocks[0].records] == ["verify"]
     assert blocks[0].usage.calls == 2  # one extraction call + one failed verification call
     assert p.stats.usage.calls == 2
+
+
+async def test_failed_window_is_reported_beside_the_other_claims():
+    from factcheck.fake_llm import heuristic_responder
+
+    def responder(messages, schema):
+        if "BROKEN" in str(messages[-1].content).split("<passage>\n")[1].split("</passage>")[0]:
+            return "{truncated"
+        return heuristic_responder(messages, schema)
+
+    text = (
+        "In 2025 Mexico recorded 24,000 homicide victims. "
+        + "Filler sentence here. " * 8
+        + "BROKEN 12 window text here."
+    )
+    p = pipeline(responder=responder)
+    records = await collect(p, [article(1, text)])
+    kinds = sorted(type(r).__name__ for r in records)
+    assert kinds == ["ClaimResult", "ErrorRecord"]
+    error = next(r for r in records if isinstance(r, ErrorRecord))
+    assert error.stage == "extract" and error.item_id.startswith("a1@")

@@ -3,11 +3,24 @@ from factcheck.report import RunResults, markdown_report
 
 
 def result_with(url: str, rationale: str = "ok") -> ClaimResult:
-    claim = Claim.make(article_id="a", text="Claim *bold* [x](javascript:alert(1))", quote="q",
-                       start=0, end=1, claim_type=ClaimType.EVENT, checkworthiness=0.9)
-    return ClaimResult(id="r", claim=claim, verdict="SUPPORTED", confidence=0.9,
-                       rationale=rationale, provenance=Provenance(model="m"),
-                       citations=[Citation(chunk_id="c", quote="quoted", source_url=url)])
+    claim = Claim.make(
+        article_id="a",
+        text="Claim *bold* [x](javascript:alert(1))",
+        quote="q",
+        start=0,
+        end=1,
+        claim_type=ClaimType.EVENT,
+        checkworthiness=0.9,
+    )
+    return ClaimResult(
+        id="r",
+        claim=claim,
+        verdict="SUPPORTED",
+        confidence=0.9,
+        rationale=rationale,
+        provenance=Provenance(model="m"),
+        citations=[Citation(chunk_id="c", quote="quoted", source_url=url)],
+    )
 
 
 def test_only_http_links_and_markup_is_escaped():
