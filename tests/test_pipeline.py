@@ -131,7 +131,8 @@ async def test_failed_window_is_reported_beside_the_other_claims():
     from factcheck.fake_llm import heuristic_responder
 
     def responder(messages, schema):
-        if "BROKEN" in str(messages[-1].content).split("<passage>\n")[1].split("</passage>")[0]:
+        prompt = str(messages[-1].content)
+        if "<passage>\n" in prompt and "BROKEN" in prompt.split("<passage>\n")[1].split("</")[0]:
             return "{truncated"
         return heuristic_responder(messages, schema)
 
