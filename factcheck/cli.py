@@ -316,7 +316,7 @@ def run_batch(
     budget = budget or Budget()
 
     def spent() -> tuple[int, float | None]:
-        usage = pipeline.stats.usage
+        usage = application.llm.totals  # live: counts calls as they finish
         return usage.prompt_tokens + usage.completion_tokens, cost_usd(usage, price)
 
     header = (
@@ -346,28 +346,42 @@ def run_batch(
             writer.write_line(header)
         task = progress.add_task("checking", total=None, detail="")
 
+        def show() -> None:
+            s = pipeline.stats
+            tokens, cost = spent()
+            rate = s.results / max(1e-9, time.perf_counter() - clock)
+            progress.update(
+                task,
+                completed=s.articles + s.skipped,
+                detail=(
+                    f"{s.articles} articles · {s.claims} claims · {rate:.2f} claims/s · "
+                    f"{application.llm.totals.calls} LLM calls · {tokens} tokens"
+                    + (f" · ${cost:.4f}" if cost else "")
+                    + f" · {s.errors} errors"
+                ),
+            )
+
+        async def tick() -> None:
+            while True:
+                show()
+                await asyncio.sleep(1.0)
+
         async def consume() -> None:
             skip = state.done if state else set()
             stop = lambda: budget.exceeded(*spent())  # noqa: E731
-            async for block in pipeline.run(read_articles(paths), skip=skip, should_stop=stop):
-                writer.write_block(block)
-                for record in block.records:
-                    if not isinstance(record, ClaimResult):
-                        console.print(
-                            f"[red]{record.stage} error[/red] {record.item_id}: "
-                            f"{record.message[:300]}"
-                        )
-                s = pipeline.stats
-                tokens, cost = spent()
-                rate = s.results / max(1e-9, time.perf_counter() - clock)
-                progress.update(
-                    task,
-                    advance=1,
-                    detail=(
-                        f"{s.articles} articles · {s.claims} claims · {rate:.2f} claims/s · "
-                        f"{s.errors} errors · {tokens} tokens" + (f" · ${cost:.4f}" if cost else "")
-                    ),
-                )
+            ticker = asyncio.create_task(tick())
+            try:
+                async for block in pipeline.run(read_articles(paths), skip=skip, should_stop=stop):
+                    writer.write_block(block)
+                    for record in block.records:
+                        if not isinstance(record, ClaimResult):
+                            console.print(
+                                f"[red]{record.stage} error[/red] {record.item_id}: "
+                                f"{record.message[:300]}"
+                            )
+                    show()
+            finally:
+                ticker.cancel()
 
         asyncio.run(consume())
         stats = pipeline.stats

@@ -27,9 +27,9 @@ StructuredMethod = Literal["auto", "json_schema", "function_calling", "json_mode
 SMALL_MODEL_PROFILE: dict[str, object] = {
     "extraction_window_sentences": 3,
     "extraction_context_sentences": 1,
-    "max_claims_per_window": 4,
+    "max_claims_per_window": 3,
     "top_k": 4,
-    "max_output_tokens": 512,
+    "max_output_tokens": 1024,
 }
 
 

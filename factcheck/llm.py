@@ -174,6 +174,8 @@ class StructuredLLM:
         self.chat_model = chat_model
         self.rate_limiter = rate_limiter or RateLimiter()
         self.max_output_tokens = max_output_tokens
+        self.totals = Usage()
+        """Running totals over every call this instance made (for live progress and budgets)."""
         self.retry_counter = retry_counter
         self._slots = asyncio.Semaphore(max_concurrency)
         self.method = method
@@ -323,6 +325,7 @@ class StructuredLLM:
             estimate, reply_usage.prompt_tokens + reply_usage.completion_tokens
         )
         usage.add(reply_usage)
+        self.totals.add(reply_usage)
         raw = raw_text_of(raw_message)
         parsed = result.get("parsed")
         if parsed is None or result.get("parsing_error") is not None:
