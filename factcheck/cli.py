@@ -163,26 +163,37 @@ def extract(
         raise _fail(exc) from None
     extractor = application.pipeline.extractor
     sink = output.open("w", encoding="utf-8") if output else sys.stdout
-    ok = failed = 0
-    for item in read_articles(paths):
-        if isinstance(item, InputError):
-            console.print(f"[red]skipped[/red] {item}")
-            failed += 1
-            continue
-        try:
-            outcome = asyncio.run(extractor.extract(item))
-        except FactcheckError as exc:
-            console.print(f"[red]article {item.id} failed:[/red] {exc}")
-            failed += 1
-            continue
-        ok += 1
-        for claim in outcome.claims:
-            sink.write(claim.model_dump_json() + "\n")
-        console.print(
-            f"{item.id}: {len(outcome.claims)} claims ({outcome.below_threshold} below "
-            f"threshold, {len(outcome.rejected)} rejected unanchored, "
-            f"{outcome.repaired} repaired)"
-        )
+    counts = {"ok": 0, "failed": 0}
+
+    async def extract_all() -> None:
+        # One event loop for every article: HTTP clients are bound to the loop they start on.
+        for item in read_articles(paths):
+            if isinstance(item, InputError):
+                console.print(f"[red]skipped[/red] {item}")
+                counts["failed"] += 1
+                continue
+            try:
+                outcome = await extractor.extract(item)
+            except FactcheckError as exc:
+                console.print(f"[red]article {item.id} failed:[/red] {exc}")
+                counts["failed"] += 1
+                continue
+            counts["ok"] += 1
+            for claim in outcome.claims:
+                sink.write(claim.model_dump_json() + "\n")
+            for failure in outcome.failed_windows:
+                console.print(
+                    f"[red]{item.id} characters {failure.start}-{failure.end} "
+                    f"failed:[/red] {failure.error}"
+                )
+            console.print(
+                f"{item.id}: {len(outcome.claims)} claims ({outcome.below_threshold} below "
+                f"threshold, {len(outcome.rejected)} rejected, {outcome.repaired} repaired, "
+                f"{len(outcome.failed_windows)} failed windows)"
+            )
+
+    asyncio.run(extract_all())
+    ok, failed = counts["ok"], counts["failed"]
     if output:
         sink.close()
     raise typer.Exit(_exit_code(ok, failed))

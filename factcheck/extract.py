@@ -182,6 +182,15 @@ class ClaimExtractor:
                 )
                 return None
             outcome.repaired += 1
+        if not _grounded(claim_text, _window_text(article, window)):
+            outcome.rejected.append(
+                RejectedClaim(
+                    claim_text,
+                    item.quote,
+                    "claim not grounded in the article passage (most of its words are not there)",
+                )
+            )
+            return None
         return Claim.make(
             article_id=article.id,
             text=claim_text,
@@ -193,6 +202,25 @@ class ClaimExtractor:
             checkworthiness=item.checkworthiness,
             claim_date=article.published,
         )
+
+
+GROUNDING_MIN_SHARE = 0.5
+"""Share of a claim's content words (4+ letters) that must occur in its window or the title."""
+
+
+def _window_text(article: Article, window: Window) -> str:
+    start = window.before.start if window.before else window.passage.start
+    end = window.after.end if window.after else window.passage.end
+    return f"{article.title or ''} {article.text[start:end]}"
+
+
+def _grounded(claim_text: str, source_text: str) -> bool:
+    """Whether the claim is mostly made of the source's words: decontextualisation may add a
+    few names, but a claim copied from elsewhere (e.g. the prompt's examples) is rejected."""
+    content = {w for w in words(claim_text) if len(w) >= 4}
+    if not content:
+        return True
+    return len(content & set(words(source_text))) / len(content) >= GROUNDING_MIN_SHARE
 
 
 def _dedupe(claims: list[Claim], outcome: ExtractionOutcome) -> list[Claim]:

@@ -134,3 +134,15 @@ def test_kill_9_then_resume_gives_every_result_exactly_once(env, tmp_path):
     assert len(keys) == len(set(keys)) == 80
     assert run.summary is not None and run.summary.results == 80
     assert run.summary.skipped >= 5
+
+
+def test_extract_several_articles_in_one_event_loop(env, tmp_path):
+    articles = tmp_path / "a.jsonl"
+    articles.write_text(
+        '{"id": "x1", "text": "Exports rose 4% in March 2026."}\n'
+        '{"id": "x2", "text": "The bridge cost 3 million dollars in 2025."}\n', encoding="utf-8")
+    out_file = tmp_path / "claims.jsonl"
+    result = invoke("extract", str(articles), "--out", str(out_file))
+    assert result.exit_code == EXIT_OK, result.output
+    lines = out_file.read_text(encoding="utf-8").splitlines()
+    assert {json.loads(line)["article_id"] for line in lines} == {"x1", "x2"}
