@@ -27,10 +27,11 @@ from factcheck import __version__
 from factcheck.config import Settings, load_settings
 from factcheck.errors import FactcheckError, InputError
 from factcheck.models import Claim, ClaimResult, ClaimType, RunHeader
+from factcheck.pipeline import item_id_of
 from factcheck.pricing import Price, cost_usd, load_price_table, price_for
 from factcheck.report import markdown_report, read_results
 from factcheck.report_html import html_report
-from factcheck.runs import BlockWriter, Budget, RunDirectory, summarize
+from factcheck.runs import BlockWriter, Budget, RunDirectory, in_shard, parse_shard, summarize
 
 EXIT_OK, EXIT_CONFIG, EXIT_USAGE, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2, 3, 4
 
@@ -296,6 +297,7 @@ def run_batch(
     *,
     resume: bool = False,
     budget: Budget | None = None,
+    shard: tuple[int, int] | None = None,
     quiet: bool = False,
 ) -> int:
     """Run the pipeline over articles into `run_dir`, resuming it if asked; returns exit code."""
@@ -380,9 +382,12 @@ def run_batch(
         async def consume() -> None:
             skip = state.done if state else set()
             stop = lambda: budget.exceeded(*spent())  # noqa: E731
+            items = read_articles(paths)
+            if shard is not None:
+                items = (i for i in items if in_shard(item_id_of(i), shard))
             ticker = asyncio.create_task(tick())
             try:
-                async for block in pipeline.run(read_articles(paths), skip=skip, should_stop=stop):
+                async for block in pipeline.run(items, skip=skip, should_stop=stop):
                     writer.write_block(block)
                     for record in block.records:
                         if not isinstance(record, ClaimResult):
@@ -477,6 +482,14 @@ def run(
     max_tokens: Annotated[
         int | None, typer.Option(help="Stop starting new articles after this many tokens.")
     ] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            help="K/N: process only shard K of N of the articles (by a stable hash of "
+            "their ids), so N worker processes or machines can share one batch and "
+            "one Chroma server (FACTCHECK_CHROMA_HOST)."
+        ),
+    ] = None,
 ) -> None:
     """Check whole articles: extract claims, find evidence, give verdicts, write JSONL + report."""
     settings = _settings()
@@ -493,12 +506,18 @@ def run(
         else:
             console.print("Give article files or folders, or --resume RUN_DIR.")
             raise typer.Exit(EXIT_USAGE)
+        try:
+            shard_spec = parse_shard(shard) if shard else None
+        except ValueError as exc:
+            console.print(str(exc))
+            raise typer.Exit(EXIT_USAGE) from None
         code = run_batch(
             settings,
             inputs,
             run_dir,
             resume=resume is not None,
             budget=Budget(max_cost_usd=max_cost, max_tokens=max_tokens),
+            shard=shard_spec,
         )
     except FactcheckError as exc:
         raise _fail(exc) from None
