@@ -19,6 +19,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_after_attempt
 
+from factcheck.cache import SQLiteLLMCache, response_schema
 from factcheck.config import Settings
 from factcheck.errors import ConfigError, LLMError, OutputValidationError
 from factcheck.models import Usage
@@ -201,7 +202,8 @@ class StructuredLLM:
         )
         try:
             async with self._slots:
-                result = await runnable.ainvoke(conversation)
+                with response_schema(schema):
+                    result = await runnable.ainvoke(conversation)
         except (ValidationError, json.JSONDecodeError) as exc:
             # json_schema mode raises from inside the call when the reply breaks the schema.
             usage.add(Usage(calls=1))
@@ -295,6 +297,8 @@ def structured_llm_from_settings(
     """The `StructuredLLM` the pipeline uses, from settings (or around a given chat model)."""
     if chat_model is None:
         chat_model, name, method = build_chat_model(settings)
+        if settings.llm_cache is not None:
+            chat_model.cache = SQLiteLLMCache(settings.llm_cache)
     else:
         name = getattr(chat_model, "model_name", None) or type(chat_model).__name__
         method = (
