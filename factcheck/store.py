@@ -51,6 +51,7 @@ _OPERATIONAL_KEYS = frozenset({"batch_size", "intra_op_threads", "inter_op_threa
                                "device", "providers", "api_key_env_var"})
 
 Embedder = EmbeddingFunction[Documents]
+SearchMode = Literal["hybrid", "dense", "lexical"]
 
 
 class IngestReport(BaseModel):
@@ -322,19 +323,21 @@ class ReferenceStore:
 
     def search(self, query: str, *, k: int | None = None, candidates: int | None = None,
                rrf_k: int | None = None, published_on_or_before: date | None = None,
-               include_undated: bool = True,
-               where: dict[str, Any] | None = None) -> list[Evidence]:
+               include_undated: bool = True, where: dict[str, Any] | None = None,
+               mode: SearchMode = "hybrid") -> list[Evidence]:
         """Hybrid search for one query; see `search_many`."""
         return self.search_many([query], k=k, candidates=candidates, rrf_k=rrf_k,
                                 published_on_or_before=published_on_or_before,
-                                include_undated=include_undated, where=where)[0]
+                                include_undated=include_undated, where=where, mode=mode)[0]
 
     def search_many(self, queries: Sequence[str], *, k: int | None = None,
                     candidates: int | None = None, rrf_k: int | None = None,
                     published_on_or_before: date | None = None, include_undated: bool = True,
-                    where: dict[str, Any] | None = None) -> list[list[Evidence]]:
+                    where: dict[str, Any] | None = None,
+                    mode: SearchMode = "hybrid") -> list[list[Evidence]]:
         """For each query, the top `k` chunks by RRF of the dense and BM25 top-`candidates`,
         numbered from 1. Defaults come from settings (top_k, candidates, rrf_k).
+        `mode="dense"` or `"lexical"` ranks by that one ranking alone (for evals).
 
         `published_on_or_before` keeps chunks of sources published on or before that date
         (undated sources too unless `include_undated=False`); `where` is a Chroma metadata
@@ -348,10 +351,13 @@ class ReferenceStore:
         if self.count() == 0:
             return [[] for _ in queries]
         vectors = np.asarray(self._ef.embed_query(list(queries)), dtype=np.float32)
+        if mode not in ("hybrid", "dense", "lexical"):
+            raise ValueError(f"search mode must be hybrid, dense or lexical, not {mode!r}")
         dense = self._dense(vectors, candidates,
-                            _chroma_where(published_on_or_before, include_undated, where))
+                            _chroma_where(published_on_or_before, include_undated, where)) \
+            if mode != "lexical" else [[] for _ in queries]
         lexical = [self._lexical_search(q, candidates, published_on_or_before, include_undated,
-                                        where) for q in queries]
+                                        where) if mode != "dense" else [] for q in queries]
         fused = [rrf_fuse([[i for i, _ in d], [i for i, _ in lx]], rrf_k)[:k]
                  for d, lx in zip(dense, lexical, strict=True)]
         records = self._fetch({i for hits in fused for i, _ in hits})

@@ -9,6 +9,7 @@ several atomic gold claims. The threshold was chosen on Factcheck-GPT dev pairs 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
@@ -65,7 +66,7 @@ def best_threshold(
     if not positives or not negatives:
         raise ValueError("need positive and negative pairs")
     scores = sorted(set(positives) | set(negatives))
-    cuts = [(a + b) / 2 for a, b in zip(scores, scores[1:], strict=False)] or scores
+    cuts = [(a + b) / 2 for a, b in pairwise(scores)] or scores
     best = (cuts[0], 0.0, 0.0)
     best_j = -1.0
     for cut in cuts:
