@@ -48,7 +48,10 @@ class CaseUsage(BaseModel):
 class ExtractionDetail(BaseModel):
     """What the extractor produced for one document and how it matched the gold claims."""
 
-    extracted: list[str] = Field(default_factory=list)
+    emitted: int = Field(default=0, description="Claims the extractor emitted.")
+    extracted: list[str] = Field(
+        default_factory=list, description="Their texts (empty for uncommittable datasets)."
+    )
     matches: list[tuple[int, int, float]] = Field(
         default_factory=list, description="(extracted index, gold index, cosine) pairs."
     )
@@ -103,7 +106,6 @@ class CaseRecord(BaseModel):
     scorable: bool = True
     confidence: float | None = None
     score: float | None = Field(default=None, description="Check-worthiness score.")
-    labels: list[str] = Field(default_factory=list, description="The dataset's label set.")
     error: str | None = None
     cited_ids: list[str] = Field(default_factory=list)
     gold_ids: list[str] = Field(default_factory=list)
