@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -141,8 +142,10 @@ async def run_suite_async(
     *,
     settings: Settings | None = None,
     chat_model: BaseChatModel | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> EvalRun:
-    """Run every task of the suite; `chat_model` replaces the configured model (tests)."""
+    """Run every task of the suite; `chat_model` replaces the configured model (tests);
+    `progress` receives one line per task started and finished."""
     clock = time.perf_counter()
     tasks = suite_tasks(options.suite)
     settings = eval_settings(options, settings)
@@ -172,10 +175,19 @@ async def run_suite_async(
     records: list[CaseRecord] = []
     summaries: list[TaskSummary] = []
     for task, cases in selected.items():
+        if progress:
+            progress(f"{options.label}: {task.name}: {len(cases)} cases …")
         started = time.perf_counter()
         task_records = await run_task(ctx, task, cases)
-        summaries.append(summarize(task, task_records, time.perf_counter() - started))
+        summary = summarize(task, task_records, time.perf_counter() - started)
+        summaries.append(summary)
         records.extend(task_records)
+        if progress:
+            u = summary.usage
+            progress(
+                f"{options.label}: {task.name}: done in {summary.wall_seconds:.1f} s "
+                f"({u.model_calls} model calls, {u.cache_hits} cache hits)"
+            )
     summary = RunSummaryLine(
         run_id=spec.run_id,
         finished_at=datetime.now(UTC),
@@ -191,6 +203,9 @@ def run_suite(
     *,
     settings: Settings | None = None,
     chat_model: BaseChatModel | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> EvalRun:
     """Synchronous `run_suite_async`."""
-    return asyncio.run(run_suite_async(options, settings=settings, chat_model=chat_model))
+    return asyncio.run(
+        run_suite_async(options, settings=settings, chat_model=chat_model, progress=progress)
+    )
