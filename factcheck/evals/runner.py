@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import chromadb
+import numpy as np
+from chromadb.api.types import Documents, EmbeddingFunction
 from langchain_core.language_models import BaseChatModel
 
 from factcheck import __version__
@@ -27,6 +29,7 @@ from factcheck.cache import SQLiteLLMCache
 from factcheck.config import Settings, load_settings
 from factcheck.evals.corpora import CorpusStores
 from factcheck.evals.datasets import REPO_ROOT
+from factcheck.evals.matching import Embed
 from factcheck.evals.records import CaseRecord, EvalRun, RunSpec, RunSummaryLine, TaskSummary
 from factcheck.evals.scoring import summarize, total_usage
 from factcheck.evals.stages import RETRIEVAL_DEPTH, EvalContext, run_task
@@ -89,6 +92,14 @@ def git_commit() -> str | None:
     return f"{head}+dirty" if dirty else head
 
 
+def _embed_function(embedder: EmbeddingFunction[Documents]) -> Embed:
+    """Texts → vectors through the embedder's `embed` if it has one, else its `__call__`."""
+    embed = getattr(embedder, "embed", None)
+    if callable(embed):
+        return embed  # type: ignore[no-any-return]
+    return lambda texts: np.asarray(embedder(list(texts)), dtype=np.float32)
+
+
 def _placeholder_store(settings: Settings, embedder: object) -> ReferenceStore:
     """An empty in-memory store for `build_app`: stages open their own corpus stores."""
     client = chromadb.EphemeralClient(settings=chromadb.Settings(anonymized_telemetry=False))
@@ -142,16 +153,17 @@ async def run_suite_async(
     *,
     settings: Settings | None = None,
     chat_model: BaseChatModel | None = None,
+    embedder: EmbeddingFunction[Documents] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> EvalRun:
-    """Run every task of the suite; `chat_model` replaces the configured model (tests);
-    `progress` receives one line per task started and finished."""
+    """Run every task of the suite. `chat_model` / `embedder` replace the configured ones
+    (tests); `progress` receives one line per task started and finished."""
     clock = time.perf_counter()
     tasks = suite_tasks(options.suite)
     settings = eval_settings(options, settings)
     if chat_model is not None and settings.llm_cache and chat_model.cache is None:
         chat_model.cache = SQLiteLLMCache(settings.llm_cache)
-    embedder = make_embedder(settings)
+    embedder = embedder or make_embedder(settings)
     app = build_app(
         settings,
         chat_model=chat_model,
@@ -161,7 +173,7 @@ async def run_suite_async(
     ctx = EvalContext(
         app=app,
         corpora=CorpusStores(settings, embedder, options.cache_dir),
-        embed=embedder.embed,  # type: ignore[attr-defined]
+        embed=_embed_function(embedder),
         max_cases_in_flight=max(2, settings.concurrency * 2),
     )
     selected = {}
@@ -203,9 +215,12 @@ def run_suite(
     *,
     settings: Settings | None = None,
     chat_model: BaseChatModel | None = None,
+    embedder: EmbeddingFunction[Documents] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> EvalRun:
     """Synchronous `run_suite_async`."""
     return asyncio.run(
-        run_suite_async(options, settings=settings, chat_model=chat_model, progress=progress)
+        run_suite_async(
+            options, settings=settings, chat_model=chat_model, embedder=embedder, progress=progress
+        )
     )
