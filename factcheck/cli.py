@@ -566,7 +566,7 @@ def eval_command(
     except ValueError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(EXIT_USAGE) from None
-    except (FactcheckError, DatasetError) as exc:
+    except (FactcheckError, DatasetError, ImportError) as exc:
         raise _fail(exc) from None
     print_outcome(outcome, out)
     raise typer.Exit(outcome.exit_code)

@@ -70,6 +70,12 @@ def eval_settings(options: EvalOptions, base: Settings | None = None) -> Setting
     return settings.model_copy(update=updates).for_backend()
 
 
+def show_path(path: Path) -> str:
+    """A path relative to the repository when inside it (run files get committed)."""
+    resolved = Path(path).resolve()
+    return str(resolved.relative_to(REPO_ROOT)) if resolved.is_relative_to(REPO_ROOT) else str(path)
+
+
 def git_commit() -> str | None:
     """The checkout's commit (with `+dirty` when it has uncommitted changes), if known."""
     try:
@@ -126,7 +132,7 @@ def _spec(
         model_params=app.llm.describe(),
         prompt_hashes=app.prompts.hashes(),
         prompt_dirs={
-            step: str(options.prompt_overrides.get(step, settings.prompts_dir))
+            step: show_path(options.prompt_overrides.get(step, settings.prompts_dir))
             for step in app.prompts.hashes()
         },
         embedder=ctx.corpora.embedder.name(),
@@ -140,7 +146,7 @@ def _spec(
             "retrieval_stage_depth": RETRIEVAL_DEPTH,
         },
         extraction=asdict(app.pipeline.extractor.settings),
-        llm_cache=str(settings.llm_cache) if settings.llm_cache else None,
+        llm_cache=show_path(settings.llm_cache) if settings.llm_cache else None,
         factcheck_version=__version__,
         git_commit=git_commit(),
         command=options.command,
@@ -179,8 +185,8 @@ async def run_suite_async(
     selected = {}
     for task in tasks:
         cases = sample(load_cases(task), options.limit, options.seed)
-        if options.case_ids is not None:
-            wanted = options.case_ids.get(task.name, set())
+        if options.case_ids is not None and task.name in options.case_ids:
+            wanted = options.case_ids[task.name]
             cases = [c for c in cases if getattr(c, "id", None) in wanted]
         selected[task] = cases
     spec = _spec(options, settings, ctx, {t.name: len(c) for t, c in selected.items()})
