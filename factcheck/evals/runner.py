@@ -11,6 +11,8 @@ embedded once into a store cache (`factcheck/evals/corpora.py`).
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import subprocess
 import time
 from collections.abc import Callable
@@ -106,11 +108,19 @@ def _embed_function(embedder: EmbeddingFunction[Documents]) -> Embed:
     return lambda texts: np.asarray(embedder(list(texts)), dtype=np.float32)
 
 
-def _placeholder_store(settings: Settings, embedder: object) -> ReferenceStore:
-    """An empty in-memory store for `build_app`: stages open their own corpus stores."""
+def _placeholder_store(
+    settings: Settings, embedder: EmbeddingFunction[Documents]
+) -> ReferenceStore:
+    """An empty in-memory store for `build_app`: stages open their own corpus stores.
+
+    Ephemeral clients share one in-memory system per process, so the collection is named
+    after the embedder (a collection refuses to reopen with another embedder).
+    """
     client = chromadb.EphemeralClient(settings=chromadb.Settings(anonymized_telemetry=False))
-    unused = settings.model_copy(update={"collection": "eval-unused", "chroma_host": None})
-    return ReferenceStore.open(unused, embedder, client=client)  # type: ignore[arg-type]
+    identity = json.dumps([embedder.name(), embedder.get_config()], sort_keys=True, default=str)
+    name = f"eval-unused-{hashlib.sha256(identity.encode()).hexdigest()[:12]}"
+    unused = settings.model_copy(update={"collection": name, "chroma_host": None})
+    return ReferenceStore.open(unused, embedder, client=client)
 
 
 def _spec(
