@@ -53,7 +53,7 @@ CHECKWORTHINESS_COLUMNS = (
 RETRIEVAL_COLUMNS = (
     ("recall@5", "recall@5"),
     ("recall@10", "recall@10"),
-    ("mrr", "MRR"),
+    ("mrr@10", "MRR@10"),
     ("ndcg@10", "nDCG@10"),
 )
 MODE_NAMES = {"dense": "dense", "lexical": "BM25", "hybrid": "hybrid (RRF)"}

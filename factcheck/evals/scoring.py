@@ -16,7 +16,6 @@ from factcheck.evals.matching import MATCH_THRESHOLD
 from factcheck.evals.records import ERROR_LABEL, CaseRecord, CaseUsage, TaskSummary
 from factcheck.evals.suites import Task
 
-RETRIEVAL_METRICS = ("recall@5", "recall@10", "mrr", "ndcg@10")
 PRECISION_AT = (5, 10, 50)
 LOWER_IS_BETTER = {"ece", "brier", "error_rate", "citation_failure_rate", "seconds_per_case"}
 """Metrics where a decrease is an improvement (everything else: higher is better, except
@@ -95,7 +94,7 @@ def verdict_metrics(cases: Sequence[CaseRecord]) -> tuple[dict[str, float | None
 
 
 def retrieval_metrics(cases: Sequence[CaseRecord], modes: Sequence[str]) -> dict[str, float | None]:
-    """recall@5, recall@10, MRR (over the recorded ranking) and nDCG@10 per mode."""
+    """recall@5, recall@10, MRR@10 (the ranking holds 10 documents) and nDCG@10 per mode."""
     scored = [c for c in cases if c.gold_docs and all(mode in c.retrieved for mode in modes)]
     out: dict[str, float | None] = {"queries": float(len(scored))}
     if not scored:
@@ -105,7 +104,7 @@ def retrieval_metrics(cases: Sequence[CaseRecord], modes: Sequence[str]) -> dict
         ranked = [c.retrieved[mode] for c in scored]
         out[f"{mode}.recall@5"] = m.mean_recall_at_k(ranked, gold, 5)
         out[f"{mode}.recall@10"] = m.mean_recall_at_k(ranked, gold, 10)
-        out[f"{mode}.mrr"] = m.mean_reciprocal_rank(ranked, gold)
+        out[f"{mode}.mrr@10"] = m.mean_reciprocal_rank([r[:10] for r in ranked], gold)
         out[f"{mode}.ndcg@10"] = m.mean_ndcg_at_k(ranked, gold, 10)
     return out
 
@@ -179,7 +178,7 @@ def summarize(task: Task, cases: Sequence[CaseRecord], wall_seconds: float) -> T
             metrics |= {
                 f"evidence.{k}": v
                 for k, v in retrieval_metrics(cases, ["shown"]).items()
-                if k.endswith(("recall@5", "recall@10", "mrr"))
+                if k.endswith(("recall@5", "recall@10", "mrr@10"))
             }
     elif task.stage == "retrieval":
         metrics = retrieval_metrics(cases, ["dense", "lexical", "hybrid"])

@@ -48,8 +48,8 @@ SEARCH_MODES = ("dense", "lexical", "hybrid")
 RETRIEVAL_DEPTH = 100
 """Chunks taken from each ranking per query in the retrieval stage (documents are ranked by
 their best chunk, so deep lists are needed to rank 10 documents)."""
-RANKED_DOCS_KEPT = 20
-"""Ranked document ids recorded per query and mode (recall@10, nDCG@10, MRR@20)."""
+RANKED_DOCS_KEPT = 10
+"""Ranked document ids recorded per query and mode (enough for recall@10, nDCG@10, MRR@10)."""
 RETRIEVAL_BATCH = 32
 CITABLE = ("SUPPORTED", "REFUTED", "CONFLICTING")
 """Gold labels whose gold evidence ids are the rationale (citations are scored on these)."""
@@ -192,8 +192,11 @@ def retrieval_cases(
         record.gold, record.gold_docs = case.label, list(case.gold_doc_ids)
         record.scorable = bool(case.gold_doc_ids)
         records.append(record)
-    for start in range(0, len(cases), RETRIEVAL_BATCH):
-        batch = cases[start : start + RETRIEVAL_BATCH]
+    # Cases without gold documents cannot be scored: they are recorded but not searched.
+    searched = [(c, r) for c, r in zip(cases, records, strict=True) if c.gold_doc_ids]
+    for start in range(0, len(searched), RETRIEVAL_BATCH):
+        batch = [c for c, _ in searched[start : start + RETRIEVAL_BATCH]]
+        batch_records = [r for _, r in searched[start : start + RETRIEVAL_BATCH]]
         began = time.perf_counter()
         for mode in SEARCH_MODES:
             results = store.search_many(
@@ -203,10 +206,10 @@ def retrieval_cases(
                 rrf_k=ctx.app.settings.rrf_k,
                 mode=mode,
             )
-            for record, evidence in zip(records[start : start + len(batch)], results, strict=True):
+            for record, evidence in zip(batch_records, results, strict=True):
                 record.retrieved[mode] = ranked_docs(evidence)
         per_case = (time.perf_counter() - began) / len(batch)
-        for record in records[start : start + len(batch)]:
+        for record in batch_records:
             record.seconds = round(per_case, 4)
     return records
 
