@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import chromadb
 from chromadb.api.types import Documents, EmbeddingFunction
 
 from factcheck.config import Settings
@@ -59,6 +60,38 @@ def store_key(
     return digest.hexdigest()[:16]
 
 
+def chunk_bound(docs: list[CorpusDoc], settings: Settings) -> int:
+    """An upper bound on the chunks the store's splitter makes of `docs`."""
+    stride = max(1, settings.chunk_size - settings.chunk_overlap)
+    return sum(len(d.text) // stride + 1 for d in docs)
+
+
+def _exhaustive_dense_search(
+    settings: Settings, embedder: EmbeddingFunction[Documents], chunks: int
+) -> None:
+    """Create (or update) the collection with HNSW `ef_search` ≥ its size, before the store
+    opens it, so dense search visits every chunk and ranks the same in every process.
+
+    With Chroma's default (`ef_search=100`), dense top-100 rankings of the same persisted
+    collection differed between processes (8 of 207 Check-COVID queries, recall@5 0.686 vs
+    0.696): the index is rebuilt from the log in each process when it holds fewer items than
+    `sync_threshold`. A change of `ef_search` takes effect for a process that has not loaded
+    the index yet, hence before `ReferenceStore.open`.
+    """
+    client = chromadb.PersistentClient(
+        path=str(settings.chroma_path), settings=chromadb.Settings(anonymized_telemetry=False)
+    )
+    ef_search = max(100, chunks)
+    collection = client.get_or_create_collection(
+        settings.collection,
+        configuration={"hnsw": {"space": "cosine", "ef_search": ef_search}},
+        embedding_function=embedder,
+    )
+    current = (collection.configuration_json.get("hnsw") or {}).get("ef_search")
+    if current != ef_search:
+        collection.modify(configuration={"hnsw": {"ef_search": ef_search}})
+
+
 @dataclass
 class CorpusStores:
     """Opens (building on first use) one store per dataset corpus, and indexes the corpora."""
@@ -87,6 +120,7 @@ class CorpusStores:
         settings = self.settings.model_copy(
             update={"chroma_path": path, "chroma_host": None, "collection": f"eval-{dataset}"}
         )
+        _exhaustive_dense_search(settings, self.embedder, chunk_bound(docs, settings))
         store = ReferenceStore.open(settings, self.embedder)
         marker = path / _MARKER
         recorded = json.loads(marker.read_text(encoding="utf-8")) if marker.is_file() else {}
