@@ -19,7 +19,8 @@ from factcheck.config import load_settings
 from factcheck.evals.compare import Comparison, compare_runs
 from factcheck.evals.html import html_report
 from factcheck.evals.records import EvalRun, read_run, write_run
-from factcheck.evals.report import comparison_tables, markdown, print_tables, run_tables
+from factcheck.evals.render import markdown, print_tables
+from factcheck.evals.report import comparison_tables, run_tables
 from factcheck.evals.runner import DEFAULT_LLM_CACHE, RUNS_DIR, EvalOptions, run_suite
 
 

@@ -152,6 +152,10 @@ class RunSummaryLine(BaseModel):
     tasks: list[TaskSummary]
     usage: CaseUsage = Field(default_factory=CaseUsage)
     wall_seconds: float = 0.0
+    stores: dict[str, dict[str, object]] = Field(
+        default_factory=dict,
+        description="Corpus stores used: chunks, fingerprint, whether ingested in this run.",
+    )
 
 
 RunLine = Annotated[RunSpec | CaseRecord | RunSummaryLine, Field(discriminator="type")]

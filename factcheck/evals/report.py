@@ -1,16 +1,12 @@
-"""Eval reports as plain tables, rendered for the terminal (rich) and as Markdown.
-
-`run_tables` and `comparison_tables` turn a run / a comparison into `Table`s; the renderers
-only lay them out, so the terminal, Markdown and HTML (`evals/html.py`) reports say the same.
+"""Eval reports as plain tables: `run_tables` and `comparison_tables` turn a run / a
+comparison into `Table`s, which `render.py` (terminal, Markdown) and `html.py` lay out, so
+every report says the same.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from rich.console import Console
-from rich.table import Table as RichTable
 
 from factcheck.evals.compare import N_RESAMPLES, Comparison, MetricDelta
 from factcheck.evals.records import EvalRun, TaskSummary
@@ -198,6 +194,14 @@ def run_tables(run: EvalRun) -> list[Table]:
             if total and run.summary
             else None
         )
+        for dataset, info in (run.summary.stores if run.summary else {}).items():
+            how = (
+                f"embedded in this run in {info.get('ingest_seconds')} s (included in the wall "
+                "time)"
+                if info.get("ingested_now")
+                else "reused from the store cache"
+            )
+            note = f"{note} Corpus store {dataset}: {info.get('chunks')} chunks, {how}."
         tables.append(Table("Cost and speed", COST_HEADERS, [cost_row(t) for t in summaries], note))
     return tables
 
@@ -355,49 +359,3 @@ def comparison_tables(cmp: Comparison) -> list[Table]:
         )
     )
     return tables
-
-
-# --- renderers ---------------------------------------------------------------------------------
-
-
-def print_tables(tables: Sequence[Table], console: Console) -> None:
-    """Render tables with rich (cells fold rather than being cut; nothing is hidden)."""
-    if not console.is_terminal and console.width < 160:
-        console = Console(file=console.file, width=160)
-    for table in tables:
-        rich_table = RichTable(
-            title=table.title, title_justify="left", show_header=any(table.headers)
-        )
-        for header in table.headers:
-            rich_table.add_column(header, overflow="fold")
-        for row in table.rows:
-            rich_table.add_row(*(cell.replace("[", "\\[") for cell in row))
-        console.print(rich_table)
-        if table.note:
-            console.print(table.note, markup=False, highlight=False)
-
-
-def md_cell(text: str) -> str:
-    """Escape a cell for a Markdown table (no markup or HTML from data survives)."""
-    out = text.replace("\\", "\\\\").replace("\n", " ")
-    out = out.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    for ch in "`*_[]#|":
-        out = out.replace(ch, "\\" + ch)
-    return out
-
-
-def markdown(tables: Sequence[Table], title: str) -> str:
-    """Tables as a Markdown document."""
-    lines = [f"# {md_cell(title)}", ""]
-    for table in tables:
-        lines += [f"## {md_cell(table.title)}", ""]
-        headers = table.headers if any(table.headers) else ["", ""]
-        lines += [
-            "| " + " | ".join(md_cell(h) for h in headers) + " |",
-            "|" + "---|" * len(headers),
-        ]
-        lines += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in table.rows]
-        if table.note:
-            lines += ["", md_cell(table.note)]
-        lines.append("")
-    return "\n".join(lines)

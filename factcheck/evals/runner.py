@@ -222,6 +222,7 @@ async def run_suite_async(
         tasks=summaries,
         usage=total_usage(records),
         wall_seconds=round(time.perf_counter() - clock, 3),
+        stores=ctx.corpora.built,
     )
     return EvalRun(spec, records, summary)
 

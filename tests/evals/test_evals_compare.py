@@ -20,7 +20,8 @@ from factcheck.evals.compare import (
 )
 from factcheck.evals.html import html_report
 from factcheck.evals.records import CaseRecord, EvalRun, RunSpec, read_run, write_run
-from factcheck.evals.report import comparison_tables, markdown, run_tables
+from factcheck.evals.render import markdown
+from factcheck.evals.report import comparison_tables, run_tables
 from factcheck.evals.scoring import summarize
 from factcheck.evals.suites import Task
 
