@@ -7,7 +7,8 @@ Climate-FEVER or CheckThat! 2019 holds ids and scores but none of their text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -185,12 +186,18 @@ class EvalRun:
 
 
 def write_run(path: Path, run: EvalRun) -> None:
-    """Write a run as JSONL (spec, cases, summary)."""
+    """Write a run as JSONL (spec, cases, summary), leaving out fields at their defaults."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines: Iterable[BaseModel] = [run.spec, *run.cases, *([run.summary] if run.summary else [])]
+    lines: list[RunSpec | CaseRecord | RunSummaryLine] = [
+        run.spec,
+        *run.cases,
+        *([run.summary] if run.summary else []),
+    ]
     with path.open("w", encoding="utf-8") as fh:
         for line in lines:
-            fh.write(line.model_dump_json(exclude_defaults=False) + "\n")
+            # Defaults are left out to keep run files small; `type` is the line's tag.
+            data = {"type": line.type, **line.model_dump(mode="json", exclude_defaults=True)}
+            fh.write(json.dumps(data, ensure_ascii=False) + "\n")
 
 
 def iter_run_lines(path: Path) -> Iterator[RunSpec | CaseRecord | RunSummaryLine]:
