@@ -280,7 +280,7 @@ def comparison_tables(cmp: Comparison) -> list[Table]:
             [
                 t.task,
                 fmt(t.paired),
-                f"b={mc.b} c={mc.c} p={mc.p_value:.4f}" if mc else "—",
+                f"b={mc.b} c={mc.c} p={mc.p_value:.3g}" if mc else "—",
                 *(
                     fmt(t.flips.get(k)) if t.flips else "—"
                     for k in (
