@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     max_reasks: int = Field(default=2, ge=0, le=10)
     request_timeout: float = Field(default=120.0, gt=0)
     sdk_max_retries: int = Field(default=3, ge=0, le=10)
+    llm_cache: Path | None = None
 
     # --- local (in-process llama.cpp) backend ------------------------------------------------
     local_model_path: Path | None = None

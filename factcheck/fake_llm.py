@@ -83,7 +83,12 @@ class FakeChatModel(JsonStructuredOutputMixin, BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return {"model_name": self.model_name}
+        # Part of LangChain's cache key: fakes that answer differently must not share replies.
+        if self.replies is not None:
+            source = "scripted"
+        else:
+            source = getattr(self.responder or heuristic_responder, "__qualname__", "responder")
+        return {"model_name": self.model_name, "responder": source}
 
     def _reply_text(self, messages: list[BaseMessage], schema: type[BaseModel] | None) -> str:
         self.calls += 1

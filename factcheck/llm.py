@@ -22,6 +22,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_after_attempt
 
+from factcheck.cache import SQLiteLLMCache, response_schema
 from factcheck.config import Settings
 from factcheck.errors import ConfigError, LLMError, OutputValidationError
 from factcheck.models import Usage
@@ -298,7 +299,8 @@ class StructuredLLM:
         try:
             async with self._slots:
                 await self.rate_limiter.acquire(estimate)
-                result = await runnable.ainvoke(conversation)
+                with response_schema(schema):
+                    result = await runnable.ainvoke(conversation)
         except (ValidationError, json.JSONDecodeError) as exc:
             # json_schema mode raises from inside the call when the reply breaks the schema.
             usage.add(Usage(calls=1))
@@ -409,6 +411,8 @@ def structured_llm_from_settings(
     if chat_model is None:
         counter = RetryCounter()
         chat_model, name, method = build_chat_model(settings, counter)
+        if settings.llm_cache is not None:
+            chat_model.cache = SQLiteLLMCache(settings.llm_cache)
     else:
         name = getattr(chat_model, "model_name", None) or type(chat_model).__name__
         method = (

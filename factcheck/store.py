@@ -62,6 +62,7 @@ _OPERATIONAL_KEYS = frozenset(
 )
 
 Embedder = EmbeddingFunction[Documents]
+SearchMode = Literal["hybrid", "dense", "lexical"]
 
 
 class IngestReport(BaseModel):
@@ -381,6 +382,7 @@ class ReferenceStore:
         published_on_or_before: date | None = None,
         include_undated: bool = True,
         where: dict[str, Any] | None = None,
+        mode: SearchMode = "hybrid",
     ) -> list[Evidence]:
         """Hybrid search for one query; see `search_many`."""
         return self.search_many(
@@ -391,6 +393,7 @@ class ReferenceStore:
             published_on_or_before=published_on_or_before,
             include_undated=include_undated,
             where=where,
+            mode=mode,
         )[0]
 
     def search_many(
@@ -403,9 +406,11 @@ class ReferenceStore:
         published_on_or_before: date | None = None,
         include_undated: bool = True,
         where: dict[str, Any] | None = None,
+        mode: SearchMode = "hybrid",
     ) -> list[list[Evidence]]:
         """For each query, the top `k` chunks by RRF of the dense and BM25 top-`candidates`,
         numbered from 1. Defaults come from settings (top_k, candidates, rrf_k).
+        `mode="dense"` or `"lexical"` ranks by that one ranking alone (for evals).
 
         `published_on_or_before` keeps chunks of sources published on or before that date
         (undated sources too unless `include_undated=False`); `where` is a Chroma metadata
@@ -419,11 +424,19 @@ class ReferenceStore:
         if self.count() == 0:
             return [[] for _ in queries]
         vectors = np.asarray(self._ef.embed_query(list(queries)), dtype=np.float32)
-        dense = self._dense(
-            vectors, candidates, _chroma_where(published_on_or_before, include_undated, where)
+        if mode not in ("hybrid", "dense", "lexical"):
+            raise ValueError(f"search mode must be hybrid, dense or lexical, not {mode!r}")
+        dense = (
+            self._dense(
+                vectors, candidates, _chroma_where(published_on_or_before, include_undated, where)
+            )
+            if mode != "lexical"
+            else [[] for _ in queries]
         )
         lexical = [
             self._lexical_search(q, candidates, published_on_or_before, include_undated, where)
+            if mode != "dense"
+            else []
             for q in queries
         ]
         fused = [
