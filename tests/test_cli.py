@@ -140,7 +140,9 @@ def test_extract_several_articles_in_one_event_loop(env, tmp_path):
     articles = tmp_path / "a.jsonl"
     articles.write_text(
         '{"id": "x1", "text": "Exports rose 4% in March 2026."}\n'
-        '{"id": "x2", "text": "The bridge cost 3 million dollars in 2025."}\n', encoding="utf-8")
+        '{"id": "x2", "text": "The bridge cost 3 million dollars in 2025."}\n',
+        encoding="utf-8",
+    )
     out_file = tmp_path / "claims.jsonl"
     result = invoke("extract", str(articles), "--out", str(out_file))
     assert result.exit_code == EXIT_OK, result.output

@@ -111,8 +111,14 @@ async def test_all_windows_failing_fails_the_article():
 
 
 async def test_claims_not_grounded_in_the_passage_are_rejected():
-    reply = {"claims": [claim("Sheinbaum said homicides fell 37% in 2025",
-                              "Bus fares in the capital fell after the mayor intervened")]}
+    reply = {
+        "claims": [
+            claim(
+                "Sheinbaum said homicides fell 37% in 2025",
+                "Bus fares in the capital fell after the mayor intervened",
+            )
+        ]
+    }
     outcome = await extractor([reply], window_sentences=10).extract(ARTICLE)
     assert outcome.claims == []
     assert "not grounded" in outcome.rejected[0].reason

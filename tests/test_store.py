@@ -324,10 +324,12 @@ def test_hybrid_finds_exact_number_that_dense_misses(store: ReferenceStore) -> N
 
 
 def test_search_modes_rank_by_one_ranking_or_both(store: ReferenceStore) -> None:
-    distractors = [source(f"d{n}", f"Jobless rate {n}.{n} percent March")
-                   for n in range(1, 7)]
-    target = source("t", "The statistics office said the jobless rate was 7.3 percent "
-                         "in March, after revisions to earlier figures.")
+    distractors = [source(f"d{n}", f"Jobless rate {n}.{n} percent March") for n in range(1, 7)]
+    target = source(
+        "t",
+        "The statistics office said the jobless rate was 7.3 percent "
+        "in March, after revisions to earlier figures.",
+    )
     store.ingest([*distractors, target])
     query = "jobless rate 7.3 percent March"
     dense = store.search(query, k=5, candidates=5, mode="dense")
