@@ -162,7 +162,8 @@ def test_every_kind_of_bad_input_is_reported_and_the_rest_proceeds(env, tmp_path
     (batch / "latin1.txt").write_bytes("Año de crisis: 12 % más".encode("latin-1"))
     (batch / "page.html").write_text(
         "<html><head><title>T</title><script>alert('x')</script></head><body>"
-        f"<p>{good} The transfer was the third.</p><script>document.write('injected 99')</script></body></html>",
+        f"<p>{good} The transfer was the third.</p>"
+        "<script>document.write('injected 99')</script></body></html>",
         encoding="utf-8",
     )
     (batch / "lines.jsonl").write_text(
