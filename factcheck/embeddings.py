@@ -223,6 +223,11 @@ def _load_runtime(threads: int) -> _Runtime:
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
+        # No arena: a 32x256 batch would otherwise keep ~1 GB resident for the process's life;
+        # without it RSS stays ~300 MB at no measurable CPU cost. No spin-waiting: on shared
+        # cores it burned ~25% of the CPU time for nothing (measured, 2 cores under load).
+        options.enable_cpu_mem_arena = False
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         session = ort.InferenceSession(
             str(path), sess_options=options, providers=["CPUExecutionProvider"]
         )
