@@ -183,7 +183,7 @@ class _Runtime:
     output_name: str
 
 
-_LOCK = threading.Lock()
+_LOCK = threading.RLock()  # re-entered: _load_runtime -> _load_tokenizer
 _RUNTIMES: dict[tuple[Path, int], _Runtime] = {}
 _TOKENIZER: Tokenizer | None = None
 
@@ -191,16 +191,17 @@ _TOKENIZER: Tokenizer | None = None
 def _load_tokenizer() -> Tokenizer:
     """The shared tokenizer: truncation at 256 tokens, no padding (we pad per batch)."""
     global _TOKENIZER
-    if _TOKENIZER is None:
-        from tokenizers import Tokenizer
+    with _LOCK:
+        if _TOKENIZER is None:
+            from tokenizers import Tokenizer
 
-        path = _tokenizer_file()
-        _check_tokenizer_file(path)
-        tokenizer = Tokenizer.from_file(str(path))
-        tokenizer.no_padding()
-        tokenizer.enable_truncation(max_length=MINILM_MAX_SEQ_LENGTH)
-        _TOKENIZER = tokenizer
-    return _TOKENIZER
+            path = _tokenizer_file()
+            _check_tokenizer_file(path)
+            tokenizer = Tokenizer.from_file(str(path))
+            tokenizer.no_padding()
+            tokenizer.enable_truncation(max_length=MINILM_MAX_SEQ_LENGTH)
+            _TOKENIZER = tokenizer
+        return _TOKENIZER
 
 
 def _load_runtime(threads: int) -> _Runtime:

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -71,6 +72,18 @@ def test_paraphrase_closer_than_unrelated(minilm: emb.MiniLMEmbeddingFunction) -
     )
     assert a @ b > 0.5
     assert a @ b > a @ c + 0.3
+
+
+def test_concurrent_first_use_loads_one_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    checks: list[Path] = []
+    real_check = emb._check_model_file
+    monkeypatch.setattr(emb, "_check_model_file", lambda p: (checks.append(p), real_check(p)))
+    ef = emb.MiniLMEmbeddingFunction(intra_op_threads=3)  # a thread count no other test uses
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: ef.embed(TEXTS[:3]), range(4)))
+    assert len(checks) == 1
+    for r in results[1:]:
+        np.testing.assert_array_equal(r, results[0])
 
 
 def test_empty_input(minilm: emb.MiniLMEmbeddingFunction) -> None:
