@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (  # noqa: E402
+from _common import (
     REPO_ROOT,
     median_rate,
     met,
@@ -32,14 +32,14 @@ from _common import (  # noqa: E402
     repeat_alternating,
     timed,
 )
+from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from factcheck.config import Settings  # noqa: E402
-from factcheck.embeddings import MiniLMEmbeddingFunction  # noqa: E402
-from factcheck.evals.corpora import corpus_sources  # noqa: E402
-from factcheck.evals.datasets import load_corpus  # noqa: E402
-from factcheck.inputs import Source  # noqa: E402
-from factcheck.store import ReferenceStore, split_source  # noqa: E402
-from langchain_text_splitters import RecursiveCharacterTextSplitter  # noqa: E402
+from factcheck.config import Settings
+from factcheck.embeddings import MiniLMEmbeddingFunction
+from factcheck.evals.corpora import corpus_sources
+from factcheck.evals.datasets import load_corpus
+from factcheck.inputs import Source
+from factcheck.store import ReferenceStore, split_source
 
 
 def chunk_texts(sources: list[Source], settings: Settings) -> list[str]:
@@ -116,7 +116,10 @@ def main() -> None:
     )
     raw_wall, raw_cpu = median_rate(len(texts), timings["raw"])
     ing_wall, ing_cpu = median_rate(len(texts), timings["ingest"])
-    for name, (wall, cpu) in (("raw embedder", (raw_wall, raw_cpu)), ("ingest", (ing_wall, ing_cpu))):
+    for name, (wall, cpu) in (
+        ("raw embedder", (raw_wall, raw_cpu)),
+        ("ingest", (ing_wall, ing_cpu)),
+    ):
         runs = ", ".join(f"{len(texts) / t.wall:.1f}" for t in timings[name.split()[0]])
         print(
             f"{name:13s} {wall:6.1f} chunks/s wall (median of {args.repeats}: {runs}); "
@@ -124,7 +127,10 @@ def main() -> None:
         )
     ratio_wall, ratio_cpu = ing_wall / raw_wall, ing_cpu / raw_cpu
     print(f"ingest / raw: {ratio_wall:.1%} wall, {ratio_cpu:.1%} CPU")
-    print(f"target ingest >= 90% of raw: {met(ratio_wall >= 0.9)} (wall), {met(ratio_cpu >= 0.9)} (CPU)")
+    print(
+        f"target ingest >= 90% of raw: {met(ratio_wall >= 0.9)} (wall), "
+        f"{met(ratio_cpu >= 0.9)} (CPU)"
+    )
 
     if args.profile:
         cmd = [
