@@ -23,6 +23,7 @@ explicitly, per cache (`stats`) and per unit of work (`count_hits()`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sqlite3
@@ -78,6 +79,12 @@ def schema_fingerprint(schema: type[BaseModel] | None) -> str:
     """sha256 of a pydantic model's JSON schema (its class name and every field)."""
     if schema is None:
         return ""
+    return _schema_fingerprint(schema)
+
+
+@functools.lru_cache(maxsize=128)
+def _schema_fingerprint(schema: type[BaseModel]) -> str:
+    # Once per class: building the JSON schema costs ~0.5 ms, and this runs on every LLM call.
     text = json.dumps(schema.model_json_schema(), sort_keys=True, ensure_ascii=False)
     name = f"{schema.__module__}.{schema.__qualname__}"
     return hashlib.sha256(f"{name}\x00{text}".encode()).hexdigest()

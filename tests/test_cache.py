@@ -6,7 +6,7 @@ from langchain_core.runnables import RunnableBinding
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel
 
-from factcheck.cache import CacheTally, SQLiteLLMCache, count_hits
+from factcheck.cache import CacheTally, SQLiteLLMCache, count_hits, schema_fingerprint
 from factcheck.config import Settings
 from factcheck.fake_llm import FakeChatModel
 from factcheck.llm import StructuredLLM, structured_llm_from_settings
@@ -105,3 +105,24 @@ def test_settings_attach_the_cache_to_the_built_model(tmp_path):
     llm = structured_llm_from_settings(settings)
     assert isinstance(llm.chat_model.cache, SQLiteLLMCache)
     assert Settings(_env_file=None, llm_backend="fake").llm_cache is None
+
+
+def test_schema_fingerprint_is_computed_once_per_class(monkeypatch):
+    """It runs on every LLM call: the JSON schema is built once per class, not per call."""
+
+    class Reply(BaseModel):
+        answer: str
+
+    built = []
+    original = Reply.model_json_schema.__func__  # type: ignore[attr-defined]
+
+    def counting(cls, *args, **kwargs):
+        built.append(cls)
+        return original(cls, *args, **kwargs)
+
+    monkeypatch.setattr(Reply, "model_json_schema", classmethod(counting))
+    first = schema_fingerprint(Reply)
+    assert schema_fingerprint(Reply) == first
+    assert len(built) == 1
+    assert schema_fingerprint(VerificationReply) != first
+    assert schema_fingerprint(None) == ""
