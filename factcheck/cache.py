@@ -18,7 +18,8 @@ The key is sha256 over LangChain's two cache inputs plus the response schema:
 
 A cache hit returns the stored message with the *original* `usage_metadata` (LangChain only
 adds ``total_cost: 0``), so token counts alone cannot tell hits from calls: hits are counted
-explicitly, per cache (`stats`) and per unit of work (`count_hits()`).
+explicitly, per cache (`stats`) and per unit of work (`count_hits()`), and the message is
+marked (`CACHE_HIT_KEY` in its `response_metadata`) so its usage is recorded as cached.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ from langchain_core.outputs import ChatGeneration, Generation
 from pydantic import BaseModel
 
 SCHEMA_VERSION = 1
+CACHE_HIT_KEY = "factcheck_cache_hit"
+"""Set (True) in the `response_metadata` of a message answered from this cache, so usage
+accounting can tell a hit, which costs nothing, from a call (`llm.usage_of`)."""
 
 
 @dataclass
@@ -172,6 +176,9 @@ class SQLiteLLMCache(BaseCache):
                 tally.misses += 1
             return None
         generations = _load(row[0])
+        for gen in generations:
+            if isinstance(gen, ChatGeneration):
+                gen.message.response_metadata[CACHE_HIT_KEY] = True
         prompt_tokens, completion_tokens = _usage(generations)
         for target in (self.stats, tally):
             if target is not None:

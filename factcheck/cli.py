@@ -330,7 +330,7 @@ def run_batch(
 
     def spent() -> tuple[int, float | None]:
         usage = application.llm.totals  # live: counts calls as they finish
-        return usage.prompt_tokens + usage.completion_tokens, cost_usd(usage, price)
+        return usage.billable_tokens, cost_usd(usage, price)
 
     header = (
         state.header
@@ -449,7 +449,9 @@ def print_summary(run_dir: Path) -> None:
             f"{summary.articles} articles, {summary.claims} claims, {summary.results} "
             f"results, {summary.errors} errors; {u.calls} LLM calls ({u.reasks} re-asks; SDK "
             f"retries: {u.retried_429} after 429, {u.retried_5xx} after 5xx, {u.timeouts} "
-            f"timeouts), {u.prompt_tokens + u.completion_tokens} tokens{cost}, "
+            f"timeouts), {u.prompt_tokens + u.completion_tokens} tokens"
+            + (f" ({u.cache_hits} calls answered from the LLM cache)" if u.cache_hits else "")
+            + f"{cost}, "
             f"{summary.wall_seconds:.1f} s."
         )
     out.print(f"Results: {run_dir / 'results.jsonl'}\nReport:  {run_dir / 'report.md'}")

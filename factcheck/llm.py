@@ -22,7 +22,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_after_attempt
 
-from factcheck.cache import SQLiteLLMCache, response_schema
+from factcheck.cache import CACHE_HIT_KEY, SQLiteLLMCache, response_schema
 from factcheck.config import Settings
 from factcheck.errors import ConfigError, LLMError, OutputValidationError
 from factcheck.models import Usage
@@ -120,13 +120,19 @@ def to_lc_messages(messages: Messages) -> list[BaseMessage]:
 
 
 def usage_of(message: BaseMessage | None) -> Usage:
-    """Token usage the server reported for one reply (zero when it reported none)."""
+    """Token usage the server reported for one reply (zero when it reported none). A reply
+    answered from the LLM cache is counted as a cache hit: its tokens are not billable."""
     meta = getattr(message, "usage_metadata", None) or {}
-    return Usage(
+    usage = Usage(
         calls=1,
         prompt_tokens=int(meta.get("input_tokens", 0) or 0),
         completion_tokens=int(meta.get("output_tokens", 0) or 0),
     )
+    if message is not None and message.response_metadata.get(CACHE_HIT_KEY):
+        usage.cache_hits = 1
+        usage.cached_prompt_tokens = usage.prompt_tokens
+        usage.cached_completion_tokens = usage.completion_tokens
+    return usage
 
 
 def raw_text_of(message: BaseMessage | None) -> str | None:
@@ -323,9 +329,7 @@ class StructuredLLM:
             raise LLMError(f"{self.model_name}: {type(exc).__name__}: {exc}") from exc
         raw_message = result.get("raw")
         reply_usage = usage_of(raw_message)
-        self.rate_limiter.settle(
-            estimate, reply_usage.prompt_tokens + reply_usage.completion_tokens
-        )
+        self.rate_limiter.settle(estimate, reply_usage.billable_tokens)
         usage.add(reply_usage)
         self.totals.add(reply_usage)
         raw = raw_text_of(raw_message)

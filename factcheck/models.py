@@ -141,6 +141,9 @@ class Usage(BaseModel):
     `retried_429`, `retried_5xx` and `timeouts` count what the OpenAI SDK met on the wire and
     retries on (each is retried unless that call's SDK retries were used up, in which case the
     call fails); `sdk_retries` counts the requests the SDK re-sent. Re-asks are ours (`reasks`).
+    Calls answered from the LLM cache (`FACTCHECK_LLM_CACHE`) count in `calls` and their stored
+    tokens in the token counts (what the work takes), and again in `cache_hits` and `cached_*`
+    (what was not paid for): cost and token budgets use `billable_*`.
     """
 
     calls: int = 0
@@ -151,6 +154,24 @@ class Usage(BaseModel):
     retried_5xx: int = 0
     timeouts: int = 0
     sdk_retries: int = 0
+    cache_hits: int = 0
+    cached_prompt_tokens: int = 0
+    cached_completion_tokens: int = 0
+
+    @property
+    def billable_prompt_tokens(self) -> int:
+        """Prompt tokens sent to the model (cache hits excluded)."""
+        return self.prompt_tokens - self.cached_prompt_tokens
+
+    @property
+    def billable_completion_tokens(self) -> int:
+        """Completion tokens the model generated (cache hits excluded)."""
+        return self.completion_tokens - self.cached_completion_tokens
+
+    @property
+    def billable_tokens(self) -> int:
+        """Prompt plus completion tokens actually spent (cache hits excluded)."""
+        return self.billable_prompt_tokens + self.billable_completion_tokens
 
     def add(self, other: Usage) -> None:
         """Accumulate another usage record into this one."""

@@ -56,10 +56,12 @@ def price_for(model: str, table: dict[str, Price]) -> Price | None:
 
 
 def cost_usd(usage: Usage, price: Price | None, *, batch: bool = False) -> float | None:
-    """Cost of `usage` at `price` (half with the Batch API); None when the price is unknown."""
+    """Cost of `usage` at `price` (half with the Batch API); None when the price is unknown.
+    Replies answered from the LLM cache cost nothing."""
     if price is None:
         return None
     dollars = (
-        usage.prompt_tokens * price.prompt + usage.completion_tokens * price.completion
+        usage.billable_prompt_tokens * price.prompt
+        + usage.billable_completion_tokens * price.completion
     ) / 1e6
     return dollars / 2 if batch else dollars

@@ -11,6 +11,7 @@ from factcheck.config import Settings
 from factcheck.fake_llm import FakeChatModel
 from factcheck.llm import StructuredLLM, structured_llm_from_settings
 from factcheck.llm_schemas import VerificationReply
+from factcheck.pricing import Price, cost_usd
 
 GOOD = {"rationale": "r", "verdict": "SUPPORTED", "confidence": 0.8, "citations": []}
 MESSAGES = [("system", "sys"), ("user", "user")]
@@ -126,3 +127,22 @@ def test_schema_fingerprint_is_computed_once_per_class(monkeypatch):
     assert len(built) == 1
     assert schema_fingerprint(VerificationReply) != first
     assert schema_fingerprint(None) == ""
+
+
+async def test_a_cache_hit_is_recorded_as_cached_and_costs_nothing(tmp_path):
+    """Tokens of a hit stay in the counts (what the work takes) but are not billable."""
+    model = _fake(SQLiteLLMCache(tmp_path / "llm.sqlite"))
+    llm = StructuredLLM(model)
+    first = await llm.ask(MESSAGES, VerificationReply)
+    second = await llm.ask(MESSAGES, VerificationReply)
+    assert model.calls == 1
+    assert first.usage.cache_hits == 0 and first.usage.billable_tokens > 0
+    assert second.usage.cache_hits == 1 and second.usage.calls == 1
+    assert second.usage.prompt_tokens == first.usage.prompt_tokens
+    assert second.usage.cached_prompt_tokens == first.usage.prompt_tokens
+    assert second.usage.billable_tokens == 0
+    price = Price(prompt=0.15, completion=0.6)
+    assert cost_usd(first.usage, price) > 0
+    assert cost_usd(second.usage, price) == 0
+    assert llm.totals.cache_hits == 1
+    assert llm.totals.billable_tokens == first.usage.billable_tokens

@@ -196,3 +196,36 @@ def test_every_kind_of_bad_input_is_reported_and_the_rest_proceeds(env, tmp_path
     assert "alert" not in html_article.text and "injected" not in html_article.text
     assert {r.claim.article_id for r in run.results} >= {"ok-1", html_article.id}
     assert "error" in result.output  # each failure is also on stderr
+
+
+def test_a_cached_rerun_reaches_no_server_and_costs_nothing(tmp_path, monkeypatch):
+    """With FACTCHECK_LLM_CACHE, re-running the same batch is answered from the cache: the
+    summary counts the calls as cache hits and reports $0 (gpt-4o-mini is priced)."""
+    import httpx
+
+    from factcheck.testing.stub_server import running_stub
+
+    monkeypatch.chdir(tmp_path)
+    with running_stub() as url:
+        for key, value in {
+            "FACTCHECK_LLM_BACKEND": "openai",
+            "FACTCHECK_BASE_URL": f"{url}/v1",
+            "FACTCHECK_MODEL": "gpt-4o-mini",
+            "FACTCHECK_LLM_CACHE": str(tmp_path / "llm.sqlite"),
+            "FACTCHECK_CHROMA_PATH": str(tmp_path / "chroma"),
+        }.items():
+            monkeypatch.setenv(key, value)
+        assert invoke("ingest", str(REFERENCES)).exit_code == EXIT_OK
+        summaries, requests = [], []
+        for out in ("first", "second"):
+            before = httpx.get(f"{url}/stub/stats").json().get("chat_requests", 0)
+            result = invoke("run", str(ARTICLES), "--out", str(tmp_path / out))
+            assert result.exit_code == EXIT_OK, result.output
+            requests.append(httpx.get(f"{url}/stub/stats").json()["chat_requests"] - before)
+            summaries.append(read_results(tmp_path / out / "results.jsonl").summary)
+    first, second = summaries
+    assert requests[0] == first.usage.calls > 0 and first.cost_usd > 0
+    assert requests[1] == 0
+    assert second.usage.calls == second.usage.cache_hits == first.usage.calls
+    assert second.usage.billable_tokens == 0
+    assert second.cost_usd == 0
