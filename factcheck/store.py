@@ -337,10 +337,10 @@ class ReferenceStore:
     # ---------------------------------------------------------------------------------------
     # lexical index
 
-    def lexical_index(self) -> LexicalIndex:
-        """The BM25 index for the collection's current fingerprint: kept in memory, loaded
-        from disk if saved, else built from the collection and saved."""
-        fingerprint = self.fingerprint()
+    def lexical_index(self, fingerprint: str | None = None) -> LexicalIndex:
+        """The BM25 index for the collection's current fingerprint (read now unless given):
+        kept in memory, loaded from disk if saved, else built from the collection and saved."""
+        fingerprint = fingerprint or self.fingerprint()
         with self._lock:
             if self._lexical is not None and self._lexical.fingerprint == fingerprint:
                 return self._lexical
@@ -421,7 +421,11 @@ class ReferenceStore:
         rrf_k = rrf_k or self._settings.rrf_k
         if not queries:
             return []
-        if self.count() == 0:
+        # The recorded fingerprint holds the chunk count: reading it is one metadata lookup
+        # (~0.5 ms), where `count()` scans the collection (~8 ms at 100k chunks).
+        fingerprint = self.fingerprint()
+        parsed = _parse_fingerprint(fingerprint)
+        if parsed is not None and parsed[0] == 0:
             return [[] for _ in queries]
         vectors = np.asarray(self._ef.embed_query(list(queries)), dtype=np.float32)
         if mode not in ("hybrid", "dense", "lexical"):
@@ -434,7 +438,9 @@ class ReferenceStore:
             else [[] for _ in queries]
         )
         lexical = [
-            self._lexical_search(q, candidates, published_on_or_before, include_undated, where)
+            self._lexical_search(
+                q, candidates, published_on_or_before, include_undated, where, fingerprint
+            )
             if mode != "dense"
             else []
             for q in queries
@@ -468,11 +474,12 @@ class ReferenceStore:
         published_on_or_before: date | None,
         include_undated: bool,
         where: dict[str, Any] | None,
+        fingerprint: str | None = None,
     ) -> list[tuple[str, float]]:
         """BM25 top `n`. The date filter is applied inside the index; a `where` filter by
         asking Chroma which of the top `n * 4` hits match, and if fewer than `n` do, by
         fetching every matching id once (so at most two Chroma calls, whatever the filter)."""
-        index = self.lexical_index()
+        index = self.lexical_index(fingerprint)
         limit = _yyyymmdd(published_on_or_before) if published_on_or_before else None
         scores = index.scores(query, published_on_or_before=limit, include_undated=include_undated)
         if where is None:

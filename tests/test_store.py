@@ -403,3 +403,29 @@ def test_tokenize_keeps_numbers() -> None:
         "12400.5",
     ]
     assert tokenize("COVID-19 cases in the 2020s") == ["covid", "19", "cases", "2020s"]
+
+
+def test_search_reads_the_fingerprint_once_and_never_counts(
+    store: ReferenceStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Per query: one metadata read (the fingerprint carries the count); no collection scan
+    (`count()` scans every chunk: ~8 ms at 100k chunks)."""
+    assert store.search("anything") == []
+    store.ingest(dated_corpus())
+    store.search("inflation")  # builds the lexical index (which re-reads the fingerprint)
+    reads: list[str] = []
+    real_fingerprint = store.fingerprint
+
+    def counting_fingerprint() -> str:
+        reads.append("fingerprint")
+        return real_fingerprint()
+
+    def no_count() -> int:
+        raise AssertionError("search must not count the collection")
+
+    monkeypatch.setattr(store, "fingerprint", counting_fingerprint)
+    monkeypatch.setattr(store, "count", no_count)
+    for mode in ("hybrid", "dense", "lexical"):
+        reads.clear()
+        assert store.search_many(["inflation", "wheat"], k=2, mode=mode)[1]  # type: ignore[arg-type]
+        assert reads == ["fingerprint"], mode
