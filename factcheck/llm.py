@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import Runnable, RunnableSequence
 from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_after_attempt
 
@@ -99,6 +100,14 @@ class InvalidOutput(Exception):
         super().__init__(error)
         self.error = error
         self.raw_text = raw_text
+
+
+@dataclass(frozen=True)
+class _SplitRunnable:
+    """A structured-output runnable cut in two: messages → AI message → parsed value."""
+
+    model: Runnable
+    parser: Runnable
 
 
 @dataclass
@@ -193,6 +202,7 @@ class StructuredLLM:
         self.params = dict(params or {})
         # Building a structured runnable converts the schema to JSON (~20 ms): once per schema.
         self._runnables: dict[tuple[type[BaseModel], str], Any] = {}
+        self._splits: dict[tuple[type[BaseModel], str], _SplitRunnable | None] = {}
 
     def describe(self) -> dict[str, object]:
         """Model name, structured-output method and parameters, for provenance."""
@@ -286,7 +296,8 @@ class StructuredLLM:
         raise AssertionError("unreachable: tenacity returns or raises")  # pragma: no cover
 
     def runnable(self, schema: type[BaseModel]) -> Any:
-        """The structured-output runnable for `schema` with the current method (cached)."""
+        """The structured-output runnable for `schema` with the current method (cached):
+        LangChain's `include_raw` chain, returning `{"raw", "parsed", "parsing_error"}`."""
         key = (schema, self.method)
         if key not in self._runnables:
             self._runnables[key] = self.chat_model.with_structured_output(
@@ -294,11 +305,40 @@ class StructuredLLM:
             )
         return self._runnables[key]
 
+    def _split(self, schema: type[BaseModel]) -> _SplitRunnable | None:
+        """LangChain's plain structured-output runnable (`model | parser`) cut after the model,
+        or None when it is not such a sequence. (cached)"""
+        key = (schema, self.method)
+        if key not in self._splits:
+            chain = self.chat_model.with_structured_output(schema, method=self.method)
+            steps = chain.steps if isinstance(chain, RunnableSequence) else []
+            self._splits[key] = (
+                _SplitRunnable(
+                    steps[0], steps[1] if len(steps) == 2 else RunnableSequence(*steps[1:])
+                )
+                if len(steps) >= 2
+                else None
+            )
+        return self._splits[key]
+
+    async def _invoke(self, schema: type[BaseModel], conversation: list[BaseMessage]) -> Any:
+        """What `runnable(schema).ainvoke(conversation)` returns, with less overhead: the model
+        step awaited, the parser run inline. LangChain's `include_raw` chain runs ~10 nested
+        runnables (parallel maps, fallbacks) per call: ~3 ms of CPU, a third of a call's cost
+        on the event loop, which bounds throughput at high concurrency (measured)."""
+        split = self._split(schema)
+        if split is None:
+            return await self.runnable(schema).ainvoke(conversation)
+        raw = await split.model.ainvoke(conversation)
+        try:
+            return {"raw": raw, "parsed": split.parser.invoke(raw), "parsing_error": None}
+        except Exception as exc:  # noqa: BLE001 - as include_raw: any parser failure is data
+            return {"raw": raw, "parsed": None, "parsing_error": exc}
+
     async def _attempt(
         self, conversation: list[BaseMessage], schema: type[T], usage: Usage
     ) -> tuple[T, str | None]:
         """One model call; parse errors become `InvalidOutput` with the conversation extended."""
-        runnable = self.runnable(schema)
         estimate = estimate_tokens(
             [("", str(m.content)) for m in conversation], self.max_output_tokens
         )
@@ -306,7 +346,7 @@ class StructuredLLM:
             async with self._slots:
                 await self.rate_limiter.acquire(estimate)
                 with response_schema(schema):
-                    result = await runnable.ainvoke(conversation)
+                    result = await self._invoke(schema, conversation)
         except (ValidationError, json.JSONDecodeError) as exc:
             # json_schema mode raises from inside the call when the reply breaks the schema.
             usage.add(Usage(calls=1))

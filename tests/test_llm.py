@@ -4,7 +4,7 @@ import pytest
 
 from factcheck.errors import LLMError, OutputValidationError
 from factcheck.fake_llm import FakeChatModel, heuristic_responder
-from factcheck.llm import StructuredLLM
+from factcheck.llm import StructuredLLM, to_lc_messages
 from factcheck.llm_schemas import ExtractionReply, VerificationReply, capped_json_schema
 
 GOOD = {
@@ -110,3 +110,74 @@ async def test_heuristic_responder_answers_a_reask_from_the_data_message():
     reply = await llm.ask(prompt, ExtractionReply)
     assert reply.usage.reasks == 1
     assert [c.quote for c in reply.value.claims] == ["In 2025 Mexico built 24,000 homes."]
+
+
+# --- the split fast path (model step awaited, parser inline) ----------------------------------
+
+
+def _stub_llm(url: str, method: str, max_reasks: int = 1) -> StructuredLLM:
+    from factcheck.config import Settings
+    from factcheck.llm import structured_llm_from_settings
+
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        llm_backend="openai",
+        base_url=f"{url}/v1",
+        structured_output_method=method,
+        max_reasks=max_reasks,
+        sdk_max_retries=0,
+    )
+    return structured_llm_from_settings(settings)
+
+
+VERIFY_MESSAGES = [
+    ("system", "Judge the claim."),
+    (
+        "user",
+        '<claim>\nIn 2020, 5 people came.\n</claim>\n<evidence number="1" source="R">\n'
+        "In 2020, 5 people came.\n</evidence>",
+    ),
+]
+
+
+@pytest.mark.parametrize("method", ["json_schema", "function_calling", "json_mode"])
+async def test_ask_parses_as_the_include_raw_chain_without_running_it(method, monkeypatch):
+    from factcheck.testing.stub_server import running_stub
+
+    with running_stub() as url:
+        llm = _stub_llm(url, method)
+        chained = await llm.runnable(VerificationReply).ainvoke(to_lc_messages(VERIFY_MESSAGES))
+
+        def no_chain(schema):
+            raise AssertionError("ask should not run the include_raw chain")
+
+        monkeypatch.setattr(llm, "runnable", no_chain)
+        reply = await llm.ask(VERIFY_MESSAGES, VerificationReply)
+    assert chained["parsing_error"] is None
+    assert reply.value == chained["parsed"]
+    assert reply.usage.calls == 1 and reply.usage.prompt_tokens > 0
+
+
+@pytest.mark.parametrize("method", ["json_schema", "function_calling", "json_mode"])
+async def test_schema_breaking_replies_are_reasked_then_raised(method):
+    from factcheck.testing.stub_server import FaultRates, StubConfig, running_stub
+
+    with running_stub(StubConfig(faults=FaultRates(rate_schema_break=1.0))) as url:
+        llm = _stub_llm(url, method, max_reasks=1)
+        with pytest.raises(OutputValidationError) as caught:
+            await llm.ask(VERIFY_MESSAGES, VerificationReply)
+    assert caught.value.usage.calls == 2 and caught.value.usage.reasks == 1
+
+
+async def test_ask_falls_back_to_the_chain_when_the_runnable_cannot_be_split():
+    from langchain_core.runnables import RunnableLambda
+
+    class Unsplittable(FakeChatModel):
+        def with_structured_output(self, schema, *, include_raw=False, **kwargs):
+            chain = super().with_structured_output(schema, include_raw=include_raw, **kwargs)
+            return chain if include_raw else RunnableLambda(chain.invoke)
+
+    reply = await StructuredLLM(Unsplittable(replies=["{broken", GOOD])).ask(
+        MESSAGES, VerificationReply
+    )
+    assert reply.value.verdict == "SUPPORTED" and reply.usage.reasks == 1
