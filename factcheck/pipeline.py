@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import zlib
 from collections.abc import AsyncIterator, Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -135,7 +136,9 @@ class Pipeline:
         self.embedder = embedder
         self.collection = collection
         self.stats = RunStats()
-        self._by_claim: dict[str, asyncio.Task[ClaimResult]] = {}
+        # Claims by de-duplication key: the task while it runs, then its result as compressed
+        # JSON (~8x smaller than the live object), so a long run does not keep every result.
+        self._by_claim: dict[str, asyncio.Task[ClaimResult] | bytes] = {}
 
     def prompt_hashes(self) -> dict[str, str]:
         """Hashes of the prompts this pipeline uses."""
@@ -259,15 +262,15 @@ class Pipeline:
         """The record for one claim, and the LLM usage this call is accountable for (none for
         a claim already checked for another article)."""
         key = claim.dedup_key
-        task = self._by_claim.get(key)
-        owned = task is None
-        if task is None:
-            task = asyncio.create_task(self._check(claim, outcome))
-            self._by_claim[key] = task
+        seen = self._by_claim.get(key)
+        owned = seen is None
+        if seen is None:
+            seen = asyncio.create_task(self._check(claim, outcome))
+            self._by_claim[key] = seen
         else:
             self.stats.deduplicated += 1
         try:
-            result = await task
+            result = await seen if isinstance(seen, asyncio.Task) else _unpack(seen)
         except Exception as exc:  # noqa: BLE001 - isolate any failure to this claim
             stage = getattr(exc, "stage", "verify")
             cause = getattr(exc, "cause", exc)
@@ -276,6 +279,7 @@ class Pipeline:
                 self.stats.usage.add(spent)
             return _error(claim.id, stage, cause, article_id=claim.article_id, claim=claim), spent
         if owned:
+            self._by_claim[key] = _pack(result)  # later duplicates unpack it
             return result, result.provenance.usage
         # The same claim from another article: attach the shared verdict to this occurrence.
         copy_id = self.verifier.result_id(claim, result.evidence, result.provenance)
@@ -312,6 +316,16 @@ class Pipeline:
             raise _StageError("verify", exc) from exc
         self.stats.usage.add(result.provenance.usage)
         return result
+
+
+def _pack(result: ClaimResult) -> bytes:
+    """A finished result, compressed for the de-duplication map."""
+    return zlib.compress(result.model_dump_json().encode("utf-8"), 1)
+
+
+def _unpack(packed: bytes) -> ClaimResult:
+    """The result `_pack` stored."""
+    return ClaimResult.model_validate_json(zlib.decompress(packed))
 
 
 def _spent_by(exc: BaseException) -> Usage:

@@ -147,3 +147,19 @@ async def test_failed_window_is_reported_beside_the_other_claims():
     assert kinds == ["ClaimResult", "ErrorRecord"]
     error = next(r for r in records if isinstance(r, ErrorRecord))
     assert error.stage == "extract" and error.item_id.startswith("a1@")
+
+
+async def test_finished_claims_are_kept_compressed_and_serve_later_duplicates():
+    """A long run must not keep every result alive for de-duplication: once a claim is done its
+    entry is compressed JSON, and a duplicate arriving later gets the same verdict from it."""
+    text = "In 2025 Mexico recorded 24,000 homicide victims."
+    retriever = ListRetriever(REFERENCES)
+    p = pipeline(retriever, concurrency=1)  # one article at a time: the duplicates come later
+    records = await collect(p, [article(i, text) for i in range(3)])
+    first, *later = [r for r in records if isinstance(r, ClaimResult)]
+    assert len(later) == 2 and len(retriever.queries) == 1
+    assert p.stats.deduplicated == 2
+    assert all(isinstance(entry, bytes) for entry in p._by_claim.values())
+    for copy in later:
+        assert copy.claim.article_id != first.claim.article_id and copy.id != first.id
+        assert copy.model_dump(exclude={"claim", "id"}) == first.model_dump(exclude={"claim", "id"})
