@@ -29,8 +29,8 @@ from factcheck.errors import FactcheckError, InputError
 from factcheck.models import Claim, ClaimResult, ClaimType, RunHeader
 from factcheck.pipeline import item_id_of
 from factcheck.pricing import Price, cost_usd, load_price_table, price_for
-from factcheck.report import markdown_report, read_results
-from factcheck.report_html import html_report
+from factcheck.report import IndexedRun, markdown_report, read_results, write_markdown_report
+from factcheck.report_html import html_report, write_html_report
 from factcheck.runs import BlockWriter, Budget, RunDirectory, in_shard, parse_shard, summarize
 
 EXIT_OK, EXIT_CONFIG, EXIT_USAGE, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2, 3, 4
@@ -418,28 +418,44 @@ def run_batch(
                     deduplicated=stats.deduplicated,
                 )
             )
-    run = read_results(runs.results)
-    (run_dir / "report.md").write_text(markdown_report(run), encoding="utf-8")
-    (run_dir / "report.html").write_text(html_report(run), encoding="utf-8")
+    # Reports are rendered from an index of the file, an article at a time: a long run's
+    # results are never all in memory at once.
+    run = IndexedRun(runs.results)
+    write_markdown_report(run, run_dir / "report.md")
+    write_html_report(run, run_dir / "report.html")
     if not quiet:
-        print_summary(run_dir)
+        print_summary(run_dir, run)
     if stats.stopped:
         return EXIT_PARTIAL
-    return _exit_code(len(run.results), len(run.errors))
+    return _exit_code(sum(run.verdict_counts().values()), len(run.errors))
 
 
-def print_summary(run_dir: Path) -> None:
-    """A short table of the run's verdicts and where its files are."""
-    run = read_results(run_dir / "results.jsonl")
+SUMMARY_TABLE_ROWS = 50
+"""Claims listed by `print_summary`; the reports have them all."""
+
+
+def print_summary(run_dir: Path, run: IndexedRun | None = None) -> None:
+    """A short table of the run's verdicts (the first claims, by article and position) and
+    where its files are."""
+    run = run or IndexedRun(run_dir / "results.jsonl")
     table = Table("claim", "speaker", "verdict", "conf.", "by", title="Verdicts")
-    for r in sorted(run.results, key=lambda r: (r.claim.article_id, r.claim.start)):
-        table.add_row(
-            r.claim.text[:110],
-            r.claim.speaker or "—",
-            r.verdict.value,
-            f"{r.confidence:.2f}",
-            r.verifier,
-        )
+    total, shown = sum(run.verdict_counts().values()), 0
+    for article_id in sorted(run.result_article_ids()):
+        if shown == SUMMARY_TABLE_ROWS:
+            break
+        for r in sorted(run.results_of(article_id), key=lambda r: r.claim.start)[
+            : SUMMARY_TABLE_ROWS - shown
+        ]:
+            shown += 1
+            table.add_row(
+                r.claim.text[:110],
+                r.claim.speaker or "—",
+                r.verdict.value,
+                f"{r.confidence:.2f}",
+                r.verifier,
+            )
+    if total > shown:
+        table.caption = f"the first {shown} of {total} claims; report.md has them all"
     out.print(table)
     summary = run.summary
     if summary:

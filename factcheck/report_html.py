@@ -9,9 +9,9 @@ http(s) URLs become links (`rel="noopener noreferrer"`).
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 from factcheck.html_parts import (
     CSS_CLASS,
@@ -25,7 +25,7 @@ from factcheck.html_parts import (
     verdict_chart,
 )
 from factcheck.models import ArticleRecord, Citation, ClaimResult, ErrorRecord
-from factcheck.report import RunResults
+from factcheck.report import RunView
 
 CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
@@ -181,7 +181,7 @@ def _article(
     return "".join(parts)
 
 
-def _metadata(run: RunResults) -> str:
+def _metadata(run: RunView) -> str:
     rows: list[tuple[str, str]] = []
     header, summary = run.header, run.summary
     if header:
@@ -190,7 +190,7 @@ def _metadata(run: RunResults) -> str:
             ("Started", esc(f"{header.started_at:%Y-%m-%d %H:%M:%S %Z}")),
             ("factcheck version", esc(header.factcheck_version)),
         ]
-    provenances = [r.provenance for r in run.results]
+    overview = run.provenance_overview()
     config = header.config if header else {}
 
     def distinct(values: Iterable[object]) -> str:
@@ -198,21 +198,17 @@ def _metadata(run: RunResults) -> str:
         return ", ".join(f"<code>{esc(v)}</code>" for v in seen) or "—"
 
     prompts = dict(header.prompt_hashes) if header else {}
-    for p in provenances:
-        prompts.update(p.prompt_hashes)
+    prompts.update(overview.prompt_hashes)
     rows += [
-        ("Model", distinct([config.get("model_display"), *(p.model for p in provenances)])),
-        (
-            "Model parameters",
-            distinct(json.dumps(p.model_params, sort_keys=True) for p in provenances),
-        ),
+        ("Model", distinct([config.get("model_display"), *overview.models])),
+        ("Model parameters", distinct(overview.model_params)),
         (
             "Prompts",
             ", ".join(f"{esc(k)} <code>{esc(v)}</code>" for k, v in sorted(prompts.items())) or "—",
         ),
-        ("Embedder", distinct([config.get("embedder"), *(p.embedder for p in provenances)])),
-        ("Collection", distinct([config.get("collection"), *(p.collection for p in provenances)])),
-        ("Corpus fingerprint", distinct(p.collection_fingerprint for p in provenances)),
+        ("Embedder", distinct([config.get("embedder"), *overview.embedders])),
+        ("Collection", distinct([config.get("collection"), *overview.collections])),
+        ("Corpus fingerprint", distinct(overview.fingerprints)),
     ]
     if summary:
         u = summary.usage
@@ -250,51 +246,61 @@ def _errors(errors: list[ErrorRecord]) -> str:
     )
 
 
-def html_report(run: RunResults, *, title: str = "Fact-check report") -> str:
+def html_report(run: RunView, *, title: str = "Fact-check report") -> str:
     """The whole report as one self-contained HTML document."""
-    by_article: dict[str, list[ClaimResult]] = {a: [] for a in run.articles}
-    for result in run.results:
-        by_article.setdefault(result.claim.article_id, []).append(result)
-    errors_by_article: dict[str, list[ErrorRecord]] = {}
-    for error in run.errors:
-        if error.article_id:
-            by_article.setdefault(error.article_id, [])
-            errors_by_article.setdefault(error.article_id, []).append(error)
+    return "".join(_html_parts(run, title))
 
-    def counts(results: list[ClaimResult], errors: list[ErrorRecord]) -> Counter[str]:
-        tally = Counter(r.verdict.value for r in results)
-        tally["ERROR"] = len(errors)
+
+def write_html_report(run: RunView, path: Path, *, title: str = "Fact-check report") -> None:
+    """`html_report(run)` written to `path` as it is rendered (an article at a time)."""
+    with Path(path).open("w", encoding="utf-8") as handle:
+        handle.writelines(_html_parts(run, title))
+
+
+def _html_parts(run: RunView, title: str) -> Iterator[str]:
+    article_ids = run.report_article_ids()
+
+    def counts(verdicts: Counter[str], errors: int) -> Counter[str]:
+        tally = Counter(verdicts)
+        tally["ERROR"] = errors
         return tally
 
-    rows = [("Whole run", counts(run.results, run.errors))]
-    for article_id, results in by_article.items():
-        record = run.articles.get(article_id)
+    rows = [("Whole run", counts(run.verdict_counts(), len(run.errors)))]
+    for article_id in article_ids:
+        record = run.article(article_id)
         name = record.title if record and record.title else article_id
-        rows.append((name, counts(results, errors_by_article.get(article_id, []))))
-    models = sorted({r.provenance.model for r in run.results})
-    body = [
-        f"<h1>{esc(title)}</h1>",
-        '<p class="notice">Verdicts, rationales and confidence scores were produced by '
-        f"{'model' if len(models) == 1 else 'models'} "
-        f"<code>{esc(', '.join(models) or 'unknown')}</code>; every citation was checked to "
-        "quote its source word for word. Review before publishing.</p>",
-        '<section id="summary"><h2>Verdicts</h2>',
-        legend(),
-        verdict_chart(rows),
-        "</section>",
-    ]
-    body += [
-        _article(i, a, run.articles.get(a), results, errors_by_article.get(a, []))
-        for i, (a, results) in enumerate(by_article.items(), start=1)
-    ]
-    body += [_errors(run.errors), _metadata(run)]
-    return (
+        verdicts = run.article_verdicts(article_id)
+        rows.append((name, counts(verdicts, len(run.errors_of(article_id)))))
+    models = sorted(run.provenance_overview().models)
+    yield (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         '<meta name="referrer" content="no-referrer">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(title)}</title><style>{CSS}</style></head>\n<body>\n"
-        + "\n".join(body)
-        + "\n</body></html>\n"
     )
+    yield "\n".join(
+        [
+            f"<h1>{esc(title)}</h1>",
+            '<p class="notice">Verdicts, rationales and confidence scores were produced by '
+            f"{'model' if len(models) == 1 else 'models'} "
+            f"<code>{esc(', '.join(models) or 'unknown')}</code>; every citation was checked to "
+            "quote its source word for word. Review before publishing.</p>",
+            '<section id="summary"><h2>Verdicts</h2>',
+            legend(),
+            verdict_chart(rows),
+            "</section>",
+        ]
+    )
+    for i, article_id in enumerate(article_ids, start=1):
+        yield "\n" + _article(
+            i,
+            article_id,
+            run.article(article_id),
+            run.results_of(article_id),
+            run.errors_of(article_id),
+        )
+    yield "\n" + _errors(run.errors)
+    yield "\n" + _metadata(run)
+    yield "\n</body></html>\n"

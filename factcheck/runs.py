@@ -18,10 +18,10 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from factcheck.errors import InputError
-from factcheck.models import ItemDone, RunHeader, RunSummary, Usage
+from factcheck.models import ClaimResult, ErrorRecord, ItemDone, RunHeader, RunSummary, Usage
 from factcheck.pipeline import ItemBlock
 from factcheck.pricing import Price, cost_usd
-from factcheck.report import read_results
+from factcheck.report import iter_lines
 
 RESULTS_FILE = "results.jsonl"
 
@@ -148,23 +148,32 @@ def summarize(
     skipped: int,
     deduplicated: int,
 ) -> RunSummary:
-    """The summary line of a whole run file, counted from its lines (all attempts)."""
-    run = read_results(results_path)
+    """The summary line of a whole run file, counted from its lines (all attempts) as they
+    are read: nothing but the counts is kept, however long the run."""
     usage = Usage()
-    for done in run.done:
-        usage.add(done.usage)
-    input_errors = {e.item_id for e in run.errors if e.stage == "input"}
+    done_ids: set[str] = set()
+    input_errors: set[str] = set()
     verdicts: dict[str, int] = {}
-    for result in run.results:
-        verdicts[result.verdict.value] = verdicts.get(result.verdict.value, 0) + 1
-    claim_errors = sum(e.claim is not None for e in run.errors)
+    results = errors = claim_errors = 0
+    for line in iter_lines(results_path):
+        if isinstance(line, ItemDone):
+            usage.add(line.usage)
+            done_ids.add(line.item_id)
+        elif isinstance(line, ClaimResult):
+            results += 1
+            verdicts[line.verdict.value] = verdicts.get(line.verdict.value, 0) + 1
+        elif isinstance(line, ErrorRecord):
+            errors += 1
+            claim_errors += line.claim is not None
+            if line.stage == "input":
+                input_errors.add(line.item_id)
     return RunSummary(
         run_id=run_id,
         finished_at=datetime.now(UTC),
-        articles=len({d.item_id for d in run.done} - input_errors),
-        claims=len(run.results) + claim_errors,
-        results=len(run.results),
-        errors=len(run.errors),
+        articles=len(done_ids - input_errors),
+        claims=results + claim_errors,
+        results=results,
+        errors=errors,
         verdicts=verdicts,
         usage=usage,
         cost_usd=cost_usd(usage, price),

@@ -229,3 +229,18 @@ def test_a_cached_rerun_reaches_no_server_and_costs_nothing(tmp_path, monkeypatc
     assert second.usage.calls == second.usage.cache_hits == first.usage.calls
     assert second.usage.billable_tokens == 0
     assert second.cost_usd == 0
+
+
+def test_print_summary_lists_the_first_claims_of_a_long_run(tmp_path, monkeypatch, capsys):
+    from factcheck import cli
+    from tests.report_fixtures import write_results
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    write_results(run_dir / "results.jsonl")
+    total = len(read_results(run_dir / "results.jsonl").results)
+    monkeypatch.setattr(cli, "SUMMARY_TABLE_ROWS", 2)
+    monkeypatch.setattr(cli.out, "width", 200)
+    cli.print_summary(run_dir)
+    printed = capsys.readouterr().out
+    assert f"the first 2 of {total} claims" in printed

@@ -172,3 +172,19 @@ def test_random_overlaps_always_well_formed():
             start = rng.randint(0, len(text) - 1)
             spans.append(h(start, rng.randint(start, len(text)), number))
         check(text, spans)
+
+
+def test_reports_from_the_file_index_equal_the_in_memory_ones(tmp_path):
+    """`factcheck run` renders its reports from `IndexedRun` (an article at a time, nothing
+    held) so long runs stay small: the documents must be byte for byte the same."""
+    from factcheck.report import IndexedRun, markdown_report, write_markdown_report
+    from factcheck.report_html import write_html_report
+
+    path = write_results(tmp_path / "r.jsonl")
+    in_memory, indexed = read_results(path), IndexedRun(path)
+    assert html_report(indexed) == html_report(in_memory)
+    assert markdown_report(indexed) == markdown_report(in_memory)
+    write_html_report(indexed, tmp_path / "r.html")
+    write_markdown_report(indexed, tmp_path / "r.md")
+    assert (tmp_path / "r.html").read_text(encoding="utf-8") == html_report(in_memory)
+    assert (tmp_path / "r.md").read_text(encoding="utf-8") == markdown_report(in_memory)
