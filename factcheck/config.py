@@ -82,11 +82,14 @@ class Settings(BaseSettings):
     openai_embedding_model: str = "text-embedding-3-small"
     chunk_size: int = Field(default=800, ge=100)
     chunk_overlap: int = Field(default=120, ge=0)
+    chunk_title: bool = True
 
     # --- retrieval ---------------------------------------------------------------------------
     top_k: int = Field(default=6, ge=1, le=50)
     candidates: int = Field(default=30, ge=1, le=500)
     rrf_k: int = Field(default=60, ge=1)
+    fusion: Literal["rrf", "score"] = "score"
+    dense_weight: float = Field(default=0.6, ge=0.0, le=1.0)
     relevance_threshold: float = Field(default=0.25, ge=-1.0, le=1.0)
 
     # --- extraction --------------------------------------------------------------------------

@@ -77,17 +77,38 @@ class IngestReport(BaseModel):
     seconds: float = 0.0
 
 
-def rrf_fuse(rankings: list[list[str]], k: int) -> list[tuple[str, float]]:
-    """Reciprocal-rank fusion: score(id) = Σ over rankings of 1 / (k + rank), rank from 1.
+def rrf_fuse(
+    rankings: list[list[str]], k: int, weights: Sequence[float] | None = None
+) -> list[tuple[str, float]]:
+    """Reciprocal-rank fusion: score(id) = Σ over rankings of weight / (k + rank), rank from 1
+    (weights default to 1).
 
     Returns `(id, score)` best first; equal scores keep the order in which ids first appear
     (earlier rankings first).
     """
     scores: dict[str, float] = {}
-    for ranking in rankings:
+    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings), strict=True):
         for rank, item in enumerate(ranking, start=1):
-            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+            scores[item] = scores.get(item, 0.0) + weight / (k + rank)
     return sorted(scores.items(), key=lambda pair: -pair[1])
+
+
+def score_fuse(
+    rankings: list[list[tuple[str, float]]], weights: Sequence[float]
+) -> list[tuple[str, float]]:
+    """Score fusion: each ranking's scores min-max normalised over its own list (a list whose
+    scores are all equal counts 1 for each), weighted and summed; an id missing from a ranking
+    gets 0 from it. Best first; ties keep the order of first appearance (as `rrf_fuse`)."""
+    fused: dict[str, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        if not ranking:
+            continue
+        values = [score for _, score in ranking]
+        low, span = min(values), max(values) - min(values)
+        for item, score in ranking:
+            norm = (score - low) / span if span > 0 else 1.0
+            fused[item] = fused.get(item, 0.0) + weight * norm
+    return sorted(fused.items(), key=lambda pair: -pair[1])
 
 
 @dataclass(frozen=True)
@@ -96,6 +117,11 @@ class _Chunk:
     source_id: str
     text: str
     metadata: dict[str, str | int | float | bool]
+
+    @property
+    def indexed_text(self) -> str:
+        """What is embedded and indexed for BM25: the text, after the title if titled."""
+        return _indexed_text(self.text, self.metadata)
 
 
 class ReferenceStore:
@@ -243,7 +269,7 @@ class ReferenceStore:
             return None
         seen.add(source.id)
         try:
-            chunks = split_source(source, splitter)
+            chunks = split_source(source, splitter, title=self._settings.chunk_title)
         except IngestError as exc:
             report.errors.append(f"{where}: {exc}")
             return None
@@ -275,10 +301,13 @@ class ReferenceStore:
             report.chunks_removed += len(batch)
         for start in range(0, len(fresh), limit):
             batch = fresh[start : start + limit]
+            titled = any(c.indexed_text != c.text for c in batch)
             self._collection.upsert(
                 ids=[c.id for c in batch],
                 documents=[c.text for c in batch],
                 metadatas=[c.metadata for c in batch],
+                # Chroma embeds the documents themselves unless told what to embed instead.
+                embeddings=self._ef([c.indexed_text for c in batch]) if titled else None,  # type: ignore[arg-type]
             )
             count, xor = count + len(batch), _xor_ids(xor, [c.id for c in batch])
             report.chunks_added += len(batch)
@@ -367,7 +396,8 @@ class ReferenceStore:
             for chunk_id, text, meta in zip(
                 page["ids"], page["documents"], page["metadatas"], strict=True
             ):
-                yield chunk_id, text or "", int((meta or {}).get("published_int", 0))
+                meta = meta or {}
+                yield chunk_id, _indexed_text(text or "", meta), int(meta.get("published_int", 0))
 
     # ---------------------------------------------------------------------------------------
     # search
@@ -445,15 +475,23 @@ class ReferenceStore:
             else []
             for q in queries
         ]
-        fused = [
-            rrf_fuse([[i for i, _ in d], [i for i, _ in lx]], rrf_k)[:k]
-            for d, lx in zip(dense, lexical, strict=True)
-        ]
+        fused = [self._fuse(d, lx, rrf_k)[:k] for d, lx in zip(dense, lexical, strict=True)]
         records = self._fetch({i for hits in fused for i, _ in hits})
         return [
             self._evidence(hits, dict(d), dict(lx), vector, records)
             for hits, d, lx, vector in zip(fused, dense, lexical, vectors, strict=True)
         ]
+
+    def _fuse(
+        self, dense: list[tuple[str, float]], lexical: list[tuple[str, float]], rrf_k: int
+    ) -> list[tuple[str, float]]:
+        """The two rankings fused as configured (`fusion`, `dense_weight`)."""
+        weight = self._settings.dense_weight
+        if self._settings.fusion == "score":
+            return score_fuse([dense, lexical], [weight, 1.0 - weight])
+        # RRF weights scaled so that dense_weight 0.5 is plain RRF (1 and 1).
+        rankings = [[i for i, _ in dense], [i for i, _ in lexical]]
+        return rrf_fuse(rankings, rrf_k, [2 * weight, 2 * (1.0 - weight)])
 
     def _dense(
         self, vectors: np.ndarray, n: int, where: dict[str, Any] | None
@@ -543,9 +581,18 @@ class ReferenceStore:
 # chunking
 
 
-def split_source(source: Source, splitter: RecursiveCharacterTextSplitter) -> list[_Chunk]:
-    """Chunks of a source with verified character offsets and Chroma-ready metadata."""
+def split_source(
+    source: Source, splitter: RecursiveCharacterTextSplitter, *, title: bool = False
+) -> list[_Chunk]:
+    """Chunks of a source with verified character offsets and Chroma-ready metadata.
+
+    With `title`, chunks of a titled source are embedded and indexed after the title (the
+    stored text is unchanged): their metadata says so (`titled`) and their ids differ from
+    untitled ones, so switching the setting re-embeds the source on the next ingest."""
     base = _source_metadata(source)
+    titled = bool(title and source.title)
+    if titled:
+        base["titled"] = True
     chunks: list[_Chunk] = []
     cursor = 0
     for index, doc in enumerate(splitter.create_documents([source.text])):
@@ -560,13 +607,21 @@ def split_source(source: Source, splitter: RecursiveCharacterTextSplitter) -> li
         metadata = {**base, "start": start, "end": end, "chunk_index": index}
         chunks.append(
             _Chunk(
-                id=content_id(source.id, start, text),
+                id=content_id(source.id, start, text, *(("titled",) if titled else ())),
                 source_id=source.id,
                 text=text,
                 metadata=metadata,
             )
         )
     return chunks
+
+
+def _indexed_text(text: str, metadata: dict[str, Any]) -> str:
+    """A chunk's text as embedded and indexed: after its source's title when `titled`."""
+    title = metadata.get("title")
+    if metadata.get("titled") and isinstance(title, str) and not text.startswith(title):
+        return f"{title}. {text}"
+    return text
 
 
 def _source_metadata(source: Source) -> dict[str, str | int | float | bool]:

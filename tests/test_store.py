@@ -13,7 +13,7 @@ from factcheck.config import Settings
 from factcheck.errors import InputError, StoreError
 from factcheck.inputs import Source
 from factcheck.lexical import LexicalIndex, tokenize
-from factcheck.store import ReferenceStore, rrf_fuse, split_source
+from factcheck.store import ReferenceStore, rrf_fuse, score_fuse, split_source
 from tests.fakes import HashEmbedding, OtherEmbedding
 
 PARAGRAPH = (
@@ -28,6 +28,8 @@ def make_settings(path: Path, **overrides: object) -> Settings:
         "collection": "refs",
         "chunk_size": 200,
         "chunk_overlap": 40,
+        "fusion": "rrf",  # the RRF arithmetic below is checked by hand
+        "dense_weight": 0.5,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -429,3 +431,55 @@ def test_search_reads_the_fingerprint_once_and_never_counts(
         reads.clear()
         assert store.search_many(["inflation", "wheat"], k=2, mode=mode)[1]  # type: ignore[arg-type]
         assert reads == ["fingerprint"], mode
+
+
+# --- fusion settings and titled chunks --------------------------------------------------------
+
+
+def test_weighted_rrf_and_score_fusion_by_hand() -> None:
+    # dense weight 1.5, lexical 0.5: a = 1.5/2 + 0.5/3, b = 1.5/3, c = 0.5/2
+    fused = rrf_fuse([["a", "b"], ["c", "a"]], k=1, weights=[1.5, 0.5])
+    assert [i for i, _ in fused] == ["a", "b", "c"]
+    assert fused[0][1] == pytest.approx(1.5 / 2 + 0.5 / 3)
+    # scores normalised per ranking: dense a 1, b 0; lexical c 1, a 0.5, d 0
+    fused = score_fuse([[("a", 0.9), ("b", 0.5)], [("c", 8.0), ("a", 5.0), ("d", 2.0)]], [0.6, 0.4])
+    assert dict(fused) == pytest.approx({"a": 0.6 + 0.2, "b": 0.0, "c": 0.4, "d": 0.0})
+    assert [i for i, _ in fused] == ["a", "c", "b", "d"]  # ties keep first appearance
+    assert score_fuse([[("x", 3.0)], []], [0.6, 0.4]) == [("x", 0.6)]  # a lone hit counts 1
+    assert score_fuse([[], []], [0.5, 0.5]) == []
+
+
+def test_score_fusion_is_the_default_and_ranks_by_weighted_normalised_scores(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(_env_file=None, chroma_path=tmp_path / "c", collection="refs")  # type: ignore[call-arg]
+    assert (settings.fusion, settings.dense_weight, settings.chunk_title) == ("score", 0.6, True)
+    store = ReferenceStore.open(settings, HashEmbedding())
+    store.ingest(dated_corpus())
+    evidence = store.search("inflation 3.2 percent bank", k=4, candidates=4)
+    scores = [e.score for e in evidence]
+    assert scores == sorted(scores, reverse=True) and 0 < scores[0] <= 1.0
+    dense = store.search("inflation 3.2 percent bank", k=4, candidates=4, mode="dense")
+    assert [e.dense_rank for e in dense] == [1, 2, 3, 4]
+
+
+def test_titled_chunks_embed_and_index_the_title_but_store_the_text(tmp_path: Path) -> None:
+    embedder = HashEmbedding()
+    store = ReferenceStore.open(make_settings(tmp_path, chunk_title=True), embedder)
+    text = "Exports doubled to 12,400 tonnes last year."
+    store.ingest([source("rice", text, title="Rice trade in Mexico")])
+    ((chunk_id, (stored, meta)),) = all_chunks(store).items()
+    assert stored == text and meta["titled"] is True and meta["start"] == 0
+    got = store._collection.get(ids=[chunk_id], include=["embeddings"])["embeddings"][0]
+    assert np.allclose(got, embedder([f"Rice trade in Mexico. {text}"])[0])
+    # BM25 sees the title too: a query made only of title words finds the chunk.
+    hit = store.search("Mexico rice trade", k=1, mode="lexical")[0]
+    assert hit.chunk.text == text and hit.lexical_rank == 1
+
+    # Switching the setting changes the chunk ids, so the next ingest re-embeds the source.
+    plain = ReferenceStore.open(make_settings(tmp_path, chunk_title=False), HashEmbedding())
+    report = plain.ingest([source("rice", text, title="Rice trade in Mexico")])
+    assert (report.chunks_added, report.chunks_removed) == (1, 1)
+    ((_, (_, meta)),) = all_chunks(plain).items()
+    assert "titled" not in meta
+    assert plain.search("Mexico rice trade", k=1, mode="lexical") == []

@@ -53,6 +53,7 @@ def store_key(
                 "config": identity,
                 "chunk_size": settings.chunk_size,
                 "chunk_overlap": settings.chunk_overlap,
+                "chunk_title": settings.chunk_title,
             },
             sort_keys=True,
         ).encode("utf-8")
