@@ -53,7 +53,8 @@ def store_key(
                 "config": identity,
                 "chunk_size": settings.chunk_size,
                 "chunk_overlap": settings.chunk_overlap,
-                "chunk_title": settings.chunk_title,
+                # only when on, so stores cached before the setting existed stay valid
+                **({"chunk_title": True} if settings.chunk_title else {}),
             },
             sort_keys=True,
         ).encode("utf-8")
