@@ -55,6 +55,17 @@ RETRIEVAL_COLUMNS = (
 MODE_NAMES = {"dense": "dense", "lexical": "BM25", "hybrid": "hybrid (RRF)"}
 
 
+def _hybrid_name(retrieval: dict[str, object]) -> str:
+    """How the hybrid ranking was fused, from the run's retrieval settings (runs recorded
+    before the fusion setting existed used plain RRF)."""
+    fusion = retrieval.get("fusion", "rrf")
+    weight = retrieval.get("dense_weight", 0.5)
+    title = ", titles" if retrieval.get("chunk_title") else ""
+    if fusion == "rrf" and weight == 0.5:
+        return f"hybrid (RRF{title})"
+    return f"hybrid ({fusion}, dense weight {weight}{title})"
+
+
 @dataclass
 class Table:
     """A titled table of already formatted cells."""
@@ -163,8 +174,9 @@ def run_tables(run: EvalRun) -> list[Table]:
             )
         )
     if by_stage["retrieval"]:
+        names = {**MODE_NAMES, "hybrid": _hybrid_name(s.retrieval)}
         rows = [
-            [t.task, MODE_NAMES[mode], fmt(int(t.metrics.get("queries") or 0))]
+            [t.task, names[mode], fmt(int(t.metrics.get("queries") or 0))]
             + [fmt(t.metrics.get(f"{mode}.{k}")) for k, _ in RETRIEVAL_COLUMNS]
             for t in by_stage["retrieval"]
             for mode in MODE_NAMES
