@@ -1,5 +1,6 @@
 """Eval report tables."""
 
+
 def test_hybrid_mode_is_named_after_its_fusion_settings():
     from factcheck.evals.report import _hybrid_name
 
