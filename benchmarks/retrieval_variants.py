@@ -119,6 +119,7 @@ class Variant:
     prf: tuple[float, int] = (0.0, 0)  # dense pseudo-relevance feedback: weight, top chunks
     agg: float = 0.0  # document score = best chunk + agg * sum of its other chunks' scores
     bm25: tuple[float, float] = (1.5, 0.75)  # k1, b
+    rerank: tuple[int, float] = (0, 0.0)  # NLI re-ranking: top chunks, weight of relevance
 
 
 def with_title(chunk: Chunk, on: bool) -> str:
@@ -136,6 +137,55 @@ def focus_tokens(query: str) -> list[str]:
         if t[:1].isupper() or any(c.isdigit() for c in t)
     }
     return tokens + [t for t in tokens if t in marked or t[0].isdigit()]
+
+
+class NLIRelevance:
+    """Relevance of evidence to a claim from the branch `nli` cross-encoder (int8 ONNX, 3-way
+    SUPPORTED / REFUTED / NOT_ENOUGH_EVIDENCE): P(SUPPORTED) + P(REFUTED) of the chunk's best
+    sentence, cached by (claim, sentence)."""
+
+    def __init__(self, model: Path) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        from factcheck.embeddings import _tokenizer_file
+
+        self.tokenizer = Tokenizer.from_file(str(_tokenizer_file()))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(max_length=128, strategy="longest_first")
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(str(model), sess_options=options)
+        self.inputs = {i.name for i in self.session.get_inputs()}
+        self.cache: dict[tuple[str, str], float] = {}
+        self.pairs = 0
+
+    def score(self, claim: str, texts: list[str]) -> list[float]:
+        """Best-sentence relevance of each text."""
+        sentences = [[t[sp.start : sp.end] for sp in split_sentences(t)] or [t] for t in texts]
+        todo = sorted({(claim, x) for group in sentences for x in group} - set(self.cache))
+        for start in range(0, len(todo), 32):
+            batch = todo[start : start + 32]
+            enc = self.tokenizer.encode_batch(batch)
+            width = max(len(e.ids) for e in enc)
+            ids = np.zeros((len(batch), width), dtype=np.int64)
+            types, mask = np.zeros_like(ids), np.zeros_like(ids)
+            for r, e in enumerate(enc):
+                ids[r, : len(e.ids)], types[r, : len(e.ids)] = e.ids, e.type_ids
+                mask[r, : len(e.ids)] = 1
+            feeds = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in self.inputs:
+                feeds["token_type_ids"] = types
+            (logits,) = self.session.run(["logits"], feeds)
+            z = np.exp(logits - logits.max(axis=1, keepdims=True))
+            probs = z / z.sum(axis=1, keepdims=True)
+            for pair, row in zip(batch, probs, strict=True):
+                self.cache[pair] = float(row[0] + row[1])
+            self.pairs += len(batch)
+        return [max(self.cache[(claim, x)] for x in group) for group in sentences]
+
+
+NLI: NLIRelevance | None = None
 
 
 def _minmax(values: dict[int, float]) -> dict[int, float]:
@@ -195,6 +245,15 @@ def run_variant(
                 for rank, i in enumerate(ranking, start=1):
                     fused[i] = fused.get(i, 0.0) + weight / (variant.rrf_k + rank)
         order = sorted(fused, key=lambda i: -fused[i])
+        top_n, weight = variant.rerank
+        if top_n and NLI is not None:
+            head = order[:top_n]
+            relevance = NLI.score(q, [chunks[i].text for i in head])
+            base = _minmax({i: fused[i] for i in head})
+            mixed = {
+                i: weight * r + (1 - weight) * base[i] for i, r in zip(head, relevance, strict=True)
+            }
+            order = sorted(head, key=lambda i: -mixed[i]) + order[top_n:]
         if variant.agg:
             per_doc: dict[str, list[float]] = {}
             for i in order:
@@ -243,6 +302,65 @@ VARIANTS = {
         Variant("title-bm25-0.9-.4", (char_view(800, 120),), True, True, bm25=(0.9, 0.4)),
         Variant("title-bm25-2-.9", (char_view(800, 120),), True, True, bm25=(2.0, 0.9)),
         Variant(
+            "title-score-nli10",
+            (char_view(800, 120),),
+            True,
+            True,
+            (0.6, 0.4),
+            fusion="score",
+            rerank=(10, 1.0),
+        ),
+        Variant(
+            "title-score-nli10.5",
+            (char_view(800, 120),),
+            True,
+            True,
+            (0.6, 0.4),
+            fusion="score",
+            rerank=(10, 0.5),
+        ),
+        Variant(
+            "title-score-nli20.5",
+            (char_view(800, 120),),
+            True,
+            True,
+            (0.6, 0.4),
+            fusion="score",
+            rerank=(20, 0.5),
+        ),
+        Variant("score.6d", (char_view(800, 120),), weights=(0.6, 0.4), fusion="score"),
+        Variant("score.5", (char_view(800, 120),), weights=(0.5, 0.5), fusion="score"),
+        Variant(
+            "title-lexical-score.6d",
+            (char_view(800, 120),),
+            False,
+            True,
+            (0.6, 0.4),
+            fusion="score",
+        ),
+        Variant(
+            "title-dense-score.6d", (char_view(800, 120),), True, False, (0.6, 0.4), fusion="score"
+        ),
+        Variant("title-score.55", (char_view(800, 120),), True, True, (0.55, 0.45), fusion="score"),
+        Variant("title-score.65", (char_view(800, 120),), True, True, (0.65, 0.35), fusion="score"),
+        Variant(
+            "title-score.6d-bm25-0.9-.4",
+            (char_view(800, 120),),
+            True,
+            True,
+            (0.6, 0.4),
+            fusion="score",
+            bm25=(0.9, 0.4),
+        ),
+        Variant(
+            "multi3-title-score.6d",
+            (whole_view, char_view(800, 120), sentence_view(2, 1)),
+            True,
+            True,
+            (0.6, 0.4),
+            fusion="score",
+        ),
+        Variant(
             "multi3-title-agg.2",
             (whole_view, char_view(800, 120), sentence_view(2, 1)),
             True,
@@ -257,17 +375,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="comma-separated variant names")
     parser.add_argument("--datasets", default="check-covid,climate-fever")
+    parser.add_argument(
+        "--split", default="dev", help="dev, or train (Check-COVID only) to check a tuned choice"
+    )
+    parser.add_argument(
+        "--nli-model", type=Path, help="branch nli's nli-minilm-int8.onnx, for the *-nli* rows"
+    )
     args = parser.parse_args()
+    global NLI
+    NLI = NLIRelevance(args.nli_model) if args.nli_model else None
     logging.getLogger("bm25s").setLevel(logging.WARNING)
     names = args.only.split(",") if args.only else list(VARIANTS)
     print_header("retrieval variants (screening; exact cosine, harness metrics)")
     emb = Embedder()
     for dataset in args.datasets.split(","):
         docs = load_corpus(dataset)
-        cases = [c for c in load_retrieval(dataset, "dev") if c.gold_doc_ids]
+        cases = [c for c in load_retrieval(dataset, args.split) if c.gold_doc_ids]
         queries = [c.claim for c in cases]
         gold = [list(c.gold_doc_ids) for c in cases]
-        print(f"\n## {dataset} dev: {len(cases)} queries, {len(docs)} documents")
+        print(f"\n## {dataset} {args.split}: {len(cases)} queries, {len(docs)} documents")
         print(f"{'variant':<20}{'chunks':>7}{'R@5':>7}{'nDCG@10':>9}{'s':>6}")
         for name in names:
             t0 = time.perf_counter()
