@@ -43,11 +43,16 @@ from factcheck.store import ReferenceStore, split_source
 
 
 def chunk_texts(sources: list[Source], settings: Settings) -> list[str]:
-    """The chunk texts the store's splitter makes of `sources` (what ingest embeds)."""
+    """What ingest embeds: the store's chunks of `sources`, after the source title when
+    `chunk_title` is on (the default)."""
     splitter = RecursiveCharacterTextSplitter(
         chunk_size=settings.chunk_size, chunk_overlap=settings.chunk_overlap, add_start_index=True
     )
-    return [c.text for s in sources for c in split_source(s, splitter)]
+    return [
+        c.indexed_text
+        for s in sources
+        for c in split_source(s, splitter, title=settings.chunk_title)
+    ]
 
 
 def ingest_once(sources: list[Source], settings: Settings, ef: MiniLMEmbeddingFunction) -> int:
@@ -97,8 +102,9 @@ def main() -> None:
     chars = sum(len(t) for t in texts)
     print(
         f"data: {len(sources)} Check-COVID abstracts -> {len(texts)} chunks "
-        f"(chunk_size {settings.chunk_size}, overlap {settings.chunk_overlap}), "
-        f"mean {chars / len(texts):.0f} characters per chunk"
+        f"(chunk_size {settings.chunk_size}, overlap {settings.chunk_overlap}, titles "
+        f"{'on' if settings.chunk_title else 'off'}), mean {chars / len(texts):.0f} characters "
+        "embedded per chunk; both sides embed the same texts"
     )
     print(f"embedder: {ef.name()}, batch {ef.batch_size}, threads {ef.intra_op_threads or 'all'}")
 
