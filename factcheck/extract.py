@@ -53,6 +53,7 @@ class ExtractionOutcome:
     below_threshold: int = 0
     repaired: int = 0
     duplicates: int = 0
+    dropped_speakers: int = 0
     windows: int = 0
     failed_windows: list[WindowFailure] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
@@ -165,6 +166,16 @@ class ClaimExtractor:
         )
         return await self.llm.ask(messages, ExtractionReply)
 
+    @staticmethod
+    def _speaker(speaker: str | None, window_text: str, outcome: ExtractionOutcome) -> str | None:
+        """The speaker if the passage names them; a speaker the passage never mentions (e.g.
+        copied from the prompt's examples) is dropped and counted, not kept."""
+        speaker = " ".join((speaker or "").split()) or None
+        if speaker is None or _grounded(speaker, window_text, min_word_length=3):
+            return speaker
+        outcome.dropped_speakers += 1
+        return None
+
     def _anchor(
         self, article: Article, window: Window, item: ExtractedClaim, outcome: ExtractionOutcome
     ) -> Claim | None:
@@ -182,7 +193,8 @@ class ClaimExtractor:
                 )
                 return None
             outcome.repaired += 1
-        if not _grounded(claim_text, _window_text(article, window)):
+        window_text = _window_text(article, window)
+        if not _grounded(claim_text, window_text):
             outcome.rejected.append(
                 RejectedClaim(
                     claim_text,
@@ -197,7 +209,7 @@ class ClaimExtractor:
             quote=span.of(text),
             start=span.start,
             end=span.end,
-            speaker=(item.speaker or None),
+            speaker=self._speaker(item.speaker, window_text, outcome),
             claim_type=item.claim_type,
             checkworthiness=item.checkworthiness,
             claim_date=article.published,
@@ -214,10 +226,10 @@ def _window_text(article: Article, window: Window) -> str:
     return f"{article.title or ''} {article.text[start:end]}"
 
 
-def _grounded(claim_text: str, source_text: str) -> bool:
+def _grounded(claim_text: str, source_text: str, min_word_length: int = 4) -> bool:
     """Whether the claim is mostly made of the source's words: decontextualisation may add a
     few names, but a claim copied from elsewhere (e.g. the prompt's examples) is rejected."""
-    content = {w for w in words(claim_text) if len(w) >= 4}
+    content = {w for w in words(claim_text) if len(w) >= min_word_length}
     if not content:
         return True
     return len(content & set(words(source_text))) / len(content) >= GROUNDING_MIN_SHARE
