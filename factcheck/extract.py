@@ -203,6 +203,17 @@ class ClaimExtractor:
                 )
             )
             return None
+        if _share(claim_text, span.of(text)) < QUOTE_MIN_SHARE:
+            # The quote does not carry the claim (small models pair a claim with a neighbouring
+            # sentence): re-anchor to the window sentence that does, if one clearly does.
+            best = max(window.sentences, key=lambda s: _share(claim_text, s.of(text)))
+            if _share(claim_text, best.of(text)) < GROUNDING_MIN_SHARE:
+                outcome.rejected.append(
+                    RejectedClaim(claim_text, item.quote, "the quote does not carry the claim")
+                )
+                return None
+            span = best
+            outcome.repaired += 1
         return Claim.make(
             article_id=article.id,
             text=claim_text,
@@ -226,13 +237,22 @@ def _window_text(article: Article, window: Window) -> str:
     return f"{article.title or ''} {article.text[start:end]}"
 
 
+QUOTE_MIN_SHARE = 0.4
+"""Share of a claim's content words its quote must contain (else it is re-anchored)."""
+
+
+def _share(claim_text: str, source_text: str, min_word_length: int = 4) -> float:
+    """Share of the claim's content words (`min_word_length`+ letters) found in the source."""
+    content = {w for w in words(claim_text) if len(w) >= min_word_length}
+    if not content:
+        return 1.0
+    return len(content & set(words(source_text))) / len(content)
+
+
 def _grounded(claim_text: str, source_text: str, min_word_length: int = 4) -> bool:
     """Whether the claim is mostly made of the source's words: decontextualisation may add a
     few names, but a claim copied from elsewhere (e.g. the prompt's examples) is rejected."""
-    content = {w for w in words(claim_text) if len(w) >= min_word_length}
-    if not content:
-        return True
-    return len(content & set(words(source_text))) / len(content) >= GROUNDING_MIN_SHARE
+    return _share(claim_text, source_text, min_word_length) >= GROUNDING_MIN_SHARE
 
 
 def _dedupe(claims: list[Claim], outcome: ExtractionOutcome) -> list[Claim]:
