@@ -196,3 +196,25 @@ def test_every_kind_of_bad_input_is_reported_and_the_rest_proceeds(env, tmp_path
     assert "alert" not in html_article.text and "injected" not in html_article.text
     assert {r.claim.article_id for r in run.results} >= {"ok-1", html_article.id}
     assert "error" in result.output  # each failure is also on stderr
+
+
+def test_doctor_reports_each_part(env):
+    result = invoke("doctor")
+    assert result.exit_code == EXIT_OK, result.output
+    for part in ("LLM", "embedder", "Chroma"):
+        assert part in result.output
+    assert "failed" not in result.output
+
+
+def test_doctor_fails_when_the_llm_server_is_unreachable_and_never_shows_the_key(env, monkeypatch):
+    secret = "sk-this-must-never-be-printed-1234"
+    monkeypatch.setenv("FACTCHECK_LLM_BACKEND", "openai")
+    monkeypatch.setenv("FACTCHECK_OPENAI_API_KEY", secret)
+    monkeypatch.setenv("FACTCHECK_BASE_URL", "http://127.0.0.1:9/v1")  # discard port: refused
+    monkeypatch.setenv("FACTCHECK_SDK_MAX_RETRIES", "0")
+    monkeypatch.setenv("FACTCHECK_REQUEST_TIMEOUT", "5")
+    result = invoke("doctor")
+    assert result.exit_code == EXIT_CONFIG
+    assert "failed" in result.output
+    assert secret not in result.output
+    assert secret not in invoke("run", "--help").output
