@@ -74,9 +74,7 @@ def build_app(
         extractor,
         store,
         verifier,
-        retrieval=RetrievalSettings(
-            top_k=settings.top_k, candidates=settings.candidates, rrf_k=settings.rrf_k
-        ),
+        retrieval=retrieval_settings(settings),
         concurrency=settings.concurrency,
         model=llm.model_name,
         model_params=llm.describe(),
@@ -84,3 +82,19 @@ def build_app(
         collection=settings.collection,
     )
     return App(settings, prompts, llm, store, pipeline)
+
+
+def retrieval_settings(settings: Settings) -> RetrievalSettings:
+    """Retrieval, time and source-policy settings for the pipeline."""
+    return RetrievalSettings(
+        top_k=settings.top_k,
+        candidates=settings.candidates,
+        rrf_k=settings.rrf_k,
+        evidence_before_claim_date=settings.evidence_before_claim_date,
+        as_of=settings.as_of,
+        allow_publishers=tuple(settings.allow_publishers),
+        deny_publishers=tuple(settings.deny_publishers),
+        tier_weights=dict(settings.tier_weights),
+        exclude_own_sources=settings.exclude_own_sources,
+        max_evidence_age_days=settings.max_evidence_age_days,
+    )
