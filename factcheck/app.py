@@ -13,6 +13,7 @@ from factcheck.embeddings import embedder_from_settings
 from factcheck.extract import ClaimExtractor, ExtractionSettings
 from factcheck.llm import StructuredLLM, structured_llm_from_settings
 from factcheck.pipeline import Pipeline, RetrievalSettings
+from factcheck.prior_checks import open_prior_checks
 from factcheck.prompts import PromptLibrary
 from factcheck.store import ReferenceStore
 from factcheck.verify import Verifier
@@ -80,6 +81,7 @@ def build_app(
         model_params=llm.describe(),
         embedder=store.embedder_name,
         collection=settings.collection,
+        priors=open_prior_checks(store, settings),
     )
     return App(settings, prompts, llm, store, pipeline)
 

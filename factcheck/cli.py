@@ -16,10 +16,11 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -32,6 +33,9 @@ from factcheck.pricing import Price, cost_usd, load_price_table, price_for
 from factcheck.report import markdown_report, read_results
 from factcheck.report_html import html_report
 from factcheck.runs import BlockWriter, Budget, RunDirectory, in_shard, parse_shard, summarize
+
+if TYPE_CHECKING:
+    from factcheck.store import ReferenceStore
 
 EXIT_OK, EXIT_CONFIG, EXIT_USAGE, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2, 3, 4
 
@@ -104,35 +108,76 @@ def _progress() -> Progress:
 @app.command()
 def ingest(
     paths: Annotated[
-        list[Path],
+        list[Path] | None,
         typer.Argument(
             help="Reference files or folders: .txt, .md, .html, or .jsonl (one source per line "
             "with text and optional title, url, published, publisher, credibility_tier).",
             exists=True,
         ),
-    ],
+    ] = None,
+    claimreview: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--claimreview",
+            help="Published fact checks to match new claims against: ClaimReview JSON-LD (a "
+            "JSON array, one object, or JSONL; what `factcheck export` writes) or Google Fact "
+            "Check Tools claims. Repeatable.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
-    """Add trusted reference sources to the store. Re-ingesting the same files adds nothing."""
+    """Add trusted reference sources (and published fact checks) to the store. Re-ingesting
+    the same files adds nothing."""
     from factcheck.app import open_store
     from factcheck.inputs import read_sources
 
+    if not paths and not claimreview:
+        console.print("Give reference files or folders, or --claimreview FILE.")
+        raise typer.Exit(EXIT_USAGE)
     settings = _settings()
     try:
         store = open_store(settings)
     except FactcheckError as exc:
         raise _fail(exc) from None
-    sources, errors = [], []
-    for item in read_sources(paths):
-        (errors if isinstance(item, InputError) else sources).append(item)
-    for error in errors:
-        console.print(f"[red]skipped[/red] {error}")
-    report = store.ingest(sources)
+    ok, failed = _ingest_claimreviews(store, settings, claimreview) if claimreview else (0, 0)
+    if paths:
+        sources, errors = [], []
+        for item in read_sources(paths):
+            (errors if isinstance(item, InputError) else sources).append(item)
+        for error in errors:
+            console.print(f"[red]skipped[/red] {error}")
+        report = store.ingest(sources)
+        out.print(
+            f"Ingested {report.sources} sources into [bold]{settings.collection}[/bold]: "
+            f"{report.chunks_added} new chunks, {report.chunks_existing} already present; "
+            f"{store.count()} chunks in the collection."
+        )
+        ok, failed = ok + len(sources), failed + len(errors) + len(report.errors)
+    raise typer.Exit(_exit_code(ok, failed))
+
+
+def _ingest_claimreviews(
+    store: ReferenceStore, settings: Settings, files: list[Path]
+) -> tuple[int, int]:
+    """Store the fact checks in `files` beside the reference collection; (stored, failed)."""
+    from factcheck.prior_checks import PriorCheckStore, read_claimreviews
+
+    try:
+        priors = PriorCheckStore.open(store, settings, create=True)
+    except FactcheckError as exc:
+        raise _fail(exc) from None
+    if priors is None:  # only when the collection vanished while being created
+        raise _fail(FactcheckError("cannot create the ClaimReview collection"))
+    report = priors.ingest(item for path in files for item in read_claimreviews(path))
+    for error in report.errors:
+        console.print(f"[red]skipped[/red] {escape(error)}")
     out.print(
-        f"Ingested {report.sources} sources into [bold]{settings.collection}[/bold]: "
-        f"{report.chunks_added} new chunks, {report.chunks_existing} already present; "
-        f"{store.count()} chunks in the collection."
+        f"Ingested {report.added + report.existing} ClaimReviews into [bold]{priors.name}"
+        f"[/bold]: {report.added} new, {report.existing} already present; {priors.count()} "
+        "in the collection."
     )
-    raise typer.Exit(_exit_code(len(sources), len(errors) + len(report.errors)))
+    return report.added + report.existing, len(report.errors)
 
 
 # --- extract ---------------------------------------------------------------------------------
