@@ -837,6 +837,47 @@ def eval_command(
 
 
 @app.command()
+def show(
+    result_id: Annotated[str, typer.Argument(help="A result id (or a unique prefix of one).")],
+    results: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--results",
+            help="Results files, or folders holding results.jsonl / */results.jsonl "
+            "(repeatable). Default: every run under FACTCHECK_OUTPUT_DIR.",
+            exists=True,
+        ),
+    ] = None,
+) -> None:
+    """Print a result's audit trail: claim in its article, verdict, citations, every evidence
+    passage with its ranks and scores, prior fact checks, and what reproduces it."""
+    from factcheck.show import find_result, render, results_files
+
+    if results:
+        where = results
+    else:
+        try:
+            where = [load_settings().output_dir]
+        except FactcheckError as exc:
+            raise _fail(exc) from None
+    files = results_files(where)
+    try:
+        found = find_result(result_id, files)
+    except FactcheckError as exc:
+        raise _fail(exc) from None
+    except (OSError, ValueError) as exc:
+        raise _fail(FactcheckError(f"cannot read the results: {exc}")) from None
+    if found is None:
+        searched = ", ".join(str(p) for p in where)
+        console.print(
+            f"[red]error:[/red] no result {escape(result_id)} in {len(files)} results "
+            f"file(s) under {escape(searched)}"
+        )
+        raise typer.Exit(EXIT_CONFIG)
+    render(found, out)
+
+
+@app.command()
 def version() -> None:
     """Print the version."""
     out.print(__version__)
