@@ -13,7 +13,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -76,6 +76,21 @@ def _notice_backend(settings: Settings) -> None:
             "results are demo-grade.[/yellow] For real work set FACTCHECK_OPENAI_API_KEY (OpenAI) "
             "or FACTCHECK_BASE_URL + FACTCHECK_MODEL (an OpenAI-compatible server)."
         )
+
+
+AsOf = Annotated[
+    datetime | None,
+    typer.Option(
+        "--as-of",
+        formats=["%Y-%m-%d"],
+        help="Check claims as of this day: evidence published later is left out (undated "
+        "sources are kept). Default: each claim's own date (its article's publication date).",
+    ),
+]
+
+
+def _with_as_of(settings: Settings, as_of: datetime | None) -> Settings:
+    return settings.model_copy(update={"as_of": as_of.date()}) if as_of else settings
 
 
 def _fail(exc: Exception) -> typer.Exit:
@@ -296,11 +311,12 @@ def verify(
     output: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write results JSONL here.")
     ] = None,
+    as_of: AsOf = None,
 ) -> None:
     """Check claims against the reference store and print verdicts with citations."""
     from factcheck.app import build_app
 
-    settings = _settings()
+    settings = _with_as_of(_settings(), as_of)
     try:
         claims = list(_claims_from(claim))
         application = build_app(settings)
@@ -535,9 +551,10 @@ def run(
             "one Chroma server (FACTCHECK_CHROMA_HOST)."
         ),
     ] = None,
+    as_of: AsOf = None,
 ) -> None:
     """Check whole articles: extract claims, find evidence, give verdicts, write JSONL + report."""
-    settings = _settings()
+    settings = _with_as_of(_settings(), as_of)
     try:
         if resume is not None:
             state = RunDirectory(resume).scan(repair=False)
@@ -545,6 +562,9 @@ def run(
                 raise FactcheckError(f"{resume}: no results file to resume")
             inputs = paths or [Path(p) for p in state.header.config.get("inputs", [])]
             run_dir = resume
+            started_as_of = state.header.config.get("as_of")
+            if as_of is None and isinstance(started_as_of, str):
+                settings = settings.model_copy(update={"as_of": date.fromisoformat(started_as_of)})
         elif paths:
             inputs = paths
             run_dir = out_dir or settings.output_dir / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
