@@ -125,7 +125,7 @@ class Settings(BaseSettings):
     deny_publishers: Annotated[list[str], NoDecode] = Field(default_factory=list)
     tier_weights: Annotated[dict[int, float], NoDecode] = Field(default_factory=dict)
     exclude_own_sources: bool = True
-    prior_match_threshold: float = Field(default=0.8, ge=-1.0, le=1.0)
+    prior_match_threshold: float = Field(default=0.75, ge=-1.0, le=1.0)
 
     @field_validator("allow_publishers", "deny_publishers", mode="before")
     @classmethod
