@@ -492,9 +492,10 @@ def run_batch(
 def print_summary(run_dir: Path) -> None:
     """A short table of the run's verdicts and where its files are."""
     run = read_results(run_dir / "results.jsonl")
-    table = Table("claim", "speaker", "verdict", "conf.", "by", title="Verdicts")
+    table = Table("result", "claim", "speaker", "verdict", "conf.", "by", title="Verdicts")
     for r in sorted(run.results, key=lambda r: (r.claim.article_id, r.claim.start)):
         table.add_row(
+            r.id[:8],
             r.claim.text[:110],
             r.claim.speaker or "—",
             r.verdict.value,
@@ -515,6 +516,7 @@ def print_summary(run_dir: Path) -> None:
         )
     out.print(f"Results: {run_dir / 'results.jsonl'}\nReport:  {run_dir / 'report.md'}")
     out.print(f"HTML:    {run_dir / 'report.html'}")
+    out.print("Audit one result: factcheck show RESULT")
 
 
 @app.command()
