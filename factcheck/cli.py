@@ -506,7 +506,12 @@ def print_summary(run_dir: Path) -> None:
     summary = run.summary
     if summary:
         u = summary.usage
-        cost = f", ${summary.cost_usd:.4f}" if summary.cost_usd else ""
+        per_claim = summary.cost_per_claim_usd
+        cost = (
+            f", ${summary.cost_usd:.4f} (${per_claim:.5f} per claim)"
+            if summary.cost_usd and per_claim is not None
+            else ""
+        )
         out.print(
             f"{summary.articles} articles, {summary.claims} claims, {summary.results} "
             f"results, {summary.errors} errors; {u.calls} LLM calls ({u.reasks} re-asks; SDK "

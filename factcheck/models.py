@@ -315,6 +315,12 @@ class RunSummary(BaseModel):
     verdicts: dict[str, int] = Field(default_factory=dict)
     usage: Usage = Field(default_factory=Usage)
     cost_usd: float | None = Field(default=None, description="None when the model is unpriced.")
+
+    @property
+    def cost_per_claim_usd(self) -> float | None:
+        """Run cost divided by the claims checked (None when unpriced or no claims)."""
+        return self.cost_usd / self.claims if self.cost_usd is not None and self.claims else None
+
     deduplicated: int = 0
     skipped: int = Field(default=0, description="Items already done by an earlier attempt.")
     stopped: str | None = Field(default=None, description="Why the run stopped early, if it did.")
