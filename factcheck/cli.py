@@ -13,13 +13,14 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -32,6 +33,9 @@ from factcheck.pricing import Price, cost_usd, load_price_table, price_for
 from factcheck.report import IndexedRun, markdown_report, read_results, write_markdown_report
 from factcheck.report_html import html_report, write_html_report
 from factcheck.runs import BlockWriter, Budget, RunDirectory, in_shard, parse_shard, summarize
+
+if TYPE_CHECKING:
+    from factcheck.store import ReferenceStore
 
 EXIT_OK, EXIT_CONFIG, EXIT_USAGE, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2, 3, 4
 
@@ -74,6 +78,21 @@ def _notice_backend(settings: Settings) -> None:
         )
 
 
+AsOf = Annotated[
+    datetime | None,
+    typer.Option(
+        "--as-of",
+        formats=["%Y-%m-%d"],
+        help="Check claims as of this day: evidence published later is left out (undated "
+        "sources are kept). Default: each claim's own date (its article's publication date).",
+    ),
+]
+
+
+def _with_as_of(settings: Settings, as_of: datetime | None) -> Settings:
+    return settings.model_copy(update={"as_of": as_of.date()}) if as_of else settings
+
+
 def _fail(exc: Exception) -> typer.Exit:
     console.print(f"[red]error:[/red] {exc}")
     return typer.Exit(EXIT_CONFIG)
@@ -104,35 +123,76 @@ def _progress() -> Progress:
 @app.command()
 def ingest(
     paths: Annotated[
-        list[Path],
+        list[Path] | None,
         typer.Argument(
             help="Reference files or folders: .txt, .md, .html, or .jsonl (one source per line "
             "with text and optional title, url, published, publisher, credibility_tier).",
             exists=True,
         ),
-    ],
+    ] = None,
+    claimreview: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--claimreview",
+            help="Published fact checks to match new claims against: ClaimReview JSON-LD (a "
+            "JSON array, one object, or JSONL; what `factcheck export` writes) or Google Fact "
+            "Check Tools claims. Repeatable.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
-    """Add trusted reference sources to the store. Re-ingesting the same files adds nothing."""
+    """Add trusted reference sources (and published fact checks) to the store. Re-ingesting
+    the same files adds nothing."""
     from factcheck.app import open_store
     from factcheck.inputs import read_sources
 
+    if not paths and not claimreview:
+        console.print("Give reference files or folders, or --claimreview FILE.")
+        raise typer.Exit(EXIT_USAGE)
     settings = _settings()
     try:
         store = open_store(settings)
     except FactcheckError as exc:
         raise _fail(exc) from None
-    sources, errors = [], []
-    for item in read_sources(paths):
-        (errors if isinstance(item, InputError) else sources).append(item)
-    for error in errors:
-        console.print(f"[red]skipped[/red] {error}")
-    report = store.ingest(sources)
+    ok, failed = _ingest_claimreviews(store, settings, claimreview) if claimreview else (0, 0)
+    if paths:
+        sources, errors = [], []
+        for item in read_sources(paths):
+            (errors if isinstance(item, InputError) else sources).append(item)
+        for error in errors:
+            console.print(f"[red]skipped[/red] {error}")
+        report = store.ingest(sources)
+        out.print(
+            f"Ingested {report.sources} sources into [bold]{settings.collection}[/bold]: "
+            f"{report.chunks_added} new chunks, {report.chunks_existing} already present; "
+            f"{store.count()} chunks in the collection."
+        )
+        ok, failed = ok + len(sources), failed + len(errors) + len(report.errors)
+    raise typer.Exit(_exit_code(ok, failed))
+
+
+def _ingest_claimreviews(
+    store: ReferenceStore, settings: Settings, files: list[Path]
+) -> tuple[int, int]:
+    """Store the fact checks in `files` beside the reference collection; (stored, failed)."""
+    from factcheck.prior_checks import PriorCheckStore, read_claimreviews
+
+    try:
+        priors = PriorCheckStore.open(store, settings, create=True)
+    except FactcheckError as exc:
+        raise _fail(exc) from None
+    if priors is None:  # only when the collection vanished while being created
+        raise _fail(FactcheckError("cannot create the ClaimReview collection"))
+    report = priors.ingest(item for path in files for item in read_claimreviews(path))
+    for error in report.errors:
+        console.print(f"[red]skipped[/red] {escape(error)}")
     out.print(
-        f"Ingested {report.sources} sources into [bold]{settings.collection}[/bold]: "
-        f"{report.chunks_added} new chunks, {report.chunks_existing} already present; "
-        f"{store.count()} chunks in the collection."
+        f"Ingested {report.added + report.existing} ClaimReviews into [bold]{priors.name}"
+        f"[/bold]: {report.added} new, {report.existing} already present; {priors.count()} "
+        "in the collection."
     )
-    raise typer.Exit(_exit_code(len(sources), len(errors) + len(report.errors)))
+    return report.added + report.existing, len(report.errors)
 
 
 # --- extract ---------------------------------------------------------------------------------
@@ -251,11 +311,12 @@ def verify(
     output: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write results JSONL here.")
     ] = None,
+    as_of: AsOf = None,
 ) -> None:
     """Check claims against the reference store and print verdicts with citations."""
     from factcheck.app import build_app
 
-    settings = _settings()
+    settings = _with_as_of(_settings(), as_of)
     try:
         claims = list(_claims_from(claim))
         application = build_app(settings)
@@ -438,7 +499,7 @@ def print_summary(run_dir: Path, run: IndexedRun | None = None) -> None:
     """A short table of the run's verdicts (the first claims, by article and position) and
     where its files are."""
     run = run or IndexedRun(run_dir / "results.jsonl")
-    table = Table("claim", "speaker", "verdict", "conf.", "by", title="Verdicts")
+    table = Table("result", "claim", "speaker", "verdict", "conf.", "by", title="Verdicts")
     total, shown = sum(run.verdict_counts().values()), 0
     for article_id in sorted(run.result_article_ids()):
         if shown == SUMMARY_TABLE_ROWS:
@@ -448,6 +509,7 @@ def print_summary(run_dir: Path, run: IndexedRun | None = None) -> None:
         ]:
             shown += 1
             table.add_row(
+                r.id[:8],
                 r.claim.text[:110],
                 r.claim.speaker or "—",
                 r.verdict.value,
@@ -460,7 +522,12 @@ def print_summary(run_dir: Path, run: IndexedRun | None = None) -> None:
     summary = run.summary
     if summary:
         u = summary.usage
-        cost = f", ${summary.cost_usd:.4f}" if summary.cost_usd else ""
+        per_claim = summary.cost_per_claim_usd
+        cost = (
+            f", ${summary.cost_usd:.4f} (${per_claim:.5f} per claim)"
+            if summary.cost_usd and per_claim is not None
+            else ""
+        )
         out.print(
             f"{summary.articles} articles, {summary.claims} claims, {summary.results} "
             f"results, {summary.errors} errors; {u.calls} LLM calls ({u.reasks} re-asks; SDK "
@@ -472,6 +539,7 @@ def print_summary(run_dir: Path, run: IndexedRun | None = None) -> None:
         )
     out.print(f"Results: {run_dir / 'results.jsonl'}\nReport:  {run_dir / 'report.md'}")
     out.print(f"HTML:    {run_dir / 'report.html'}")
+    out.print("Audit one result: factcheck show RESULT")
 
 
 @app.command()
@@ -508,9 +576,10 @@ def run(
             "one Chroma server (FACTCHECK_CHROMA_HOST)."
         ),
     ] = None,
+    as_of: AsOf = None,
 ) -> None:
     """Check whole articles: extract claims, find evidence, give verdicts, write JSONL + report."""
-    settings = _settings()
+    settings = _with_as_of(_settings(), as_of)
     try:
         if resume is not None:
             state = RunDirectory(resume).scan(repair=False)
@@ -518,6 +587,9 @@ def run(
                 raise FactcheckError(f"{resume}: no results file to resume")
             inputs = paths or [Path(p) for p in state.header.config.get("inputs", [])]
             run_dir = resume
+            started_as_of = state.header.config.get("as_of")
+            if as_of is None and isinstance(started_as_of, str):
+                settings = settings.model_copy(update={"as_of": date.fromisoformat(started_as_of)})
         elif paths:
             inputs = paths
             run_dir = out_dir or settings.output_dir / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -810,6 +882,47 @@ def eval_command(
 
 
 @app.command()
+def show(
+    result_id: Annotated[str, typer.Argument(help="A result id (or a unique prefix of one).")],
+    results: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--results",
+            help="Results files, or folders holding results.jsonl / */results.jsonl "
+            "(repeatable). Default: every run under FACTCHECK_OUTPUT_DIR.",
+            exists=True,
+        ),
+    ] = None,
+) -> None:
+    """Print a result's audit trail: claim in its article, verdict, citations, every evidence
+    passage with its ranks and scores, prior fact checks, and what reproduces it."""
+    from factcheck.show import find_result, render, results_files
+
+    if results:
+        where = results
+    else:
+        try:
+            where = [load_settings().output_dir]
+        except FactcheckError as exc:
+            raise _fail(exc) from None
+    files = results_files(where)
+    try:
+        found = find_result(result_id, files)
+    except FactcheckError as exc:
+        raise _fail(exc) from None
+    except (OSError, ValueError) as exc:
+        raise _fail(FactcheckError(f"cannot read the results: {exc}")) from None
+    if found is None:
+        searched = ", ".join(str(p) for p in where)
+        console.print(
+            f"[red]error:[/red] no result {escape(result_id)} in {len(files)} results "
+            f"file(s) under {escape(searched)}"
+        )
+        raise typer.Exit(EXIT_CONFIG)
+    render(found, out)
+
+
+@app.command()
 def version() -> None:
     """Print the version."""
     out.print(__version__)
@@ -818,7 +931,6 @@ def version() -> None:
 def main() -> None:
     """Console-script entry point."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
     app()
 
 

@@ -25,6 +25,8 @@ import numpy.typing as npt
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 
+from factcheck.errors import FactcheckError
+
 if TYPE_CHECKING:
     import onnxruntime as ort
     from tokenizers import Tokenizer
@@ -66,8 +68,8 @@ _OPENAI_KNOWN_DIMENSIONS = {
 }
 
 
-class EmbeddingError(RuntimeError):
-    """Root of the errors raised by this module."""
+class EmbeddingError(FactcheckError, RuntimeError):
+    """Root of the errors raised by this module (a `FactcheckError`, so the CLI reports it)."""
 
 
 class EmbeddingModelError(EmbeddingError):

@@ -53,6 +53,7 @@ class ExtractionOutcome:
     below_threshold: int = 0
     repaired: int = 0
     duplicates: int = 0
+    dropped_speakers: int = 0
     windows: int = 0
     failed_windows: list[WindowFailure] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
@@ -165,6 +166,16 @@ class ClaimExtractor:
         )
         return await self.llm.ask(messages, ExtractionReply)
 
+    @staticmethod
+    def _speaker(speaker: str | None, window_text: str, outcome: ExtractionOutcome) -> str | None:
+        """The speaker if the passage names them; a speaker the passage never mentions (e.g.
+        copied from the prompt's examples) is dropped and counted, not kept."""
+        speaker = " ".join((speaker or "").split()) or None
+        if speaker is None or _grounded(speaker, window_text, min_word_length=3):
+            return speaker
+        outcome.dropped_speakers += 1
+        return None
+
     def _anchor(
         self, article: Article, window: Window, item: ExtractedClaim, outcome: ExtractionOutcome
     ) -> Claim | None:
@@ -182,7 +193,8 @@ class ClaimExtractor:
                 )
                 return None
             outcome.repaired += 1
-        if not _grounded(claim_text, _window_text(article, window)):
+        window_text = _window_text(article, window)
+        if not _grounded(claim_text, window_text):
             outcome.rejected.append(
                 RejectedClaim(
                     claim_text,
@@ -191,13 +203,24 @@ class ClaimExtractor:
                 )
             )
             return None
+        if _share(claim_text, span.of(text)) < QUOTE_MIN_SHARE:
+            # The quote does not carry the claim (small models pair a claim with a neighbouring
+            # sentence): re-anchor to the window sentence that does, if one clearly does.
+            best = max(window.sentences, key=lambda s: _share(claim_text, s.of(text)))
+            if _share(claim_text, best.of(text)) < GROUNDING_MIN_SHARE:
+                outcome.rejected.append(
+                    RejectedClaim(claim_text, item.quote, "the quote does not carry the claim")
+                )
+                return None
+            span = best
+            outcome.repaired += 1
         return Claim.make(
             article_id=article.id,
             text=claim_text,
             quote=span.of(text),
             start=span.start,
             end=span.end,
-            speaker=(item.speaker or None),
+            speaker=self._speaker(item.speaker, window_text, outcome),
             claim_type=item.claim_type,
             checkworthiness=item.checkworthiness,
             claim_date=article.published,
@@ -214,13 +237,22 @@ def _window_text(article: Article, window: Window) -> str:
     return f"{article.title or ''} {article.text[start:end]}"
 
 
-def _grounded(claim_text: str, source_text: str) -> bool:
+QUOTE_MIN_SHARE = 0.4
+"""Share of a claim's content words its quote must contain (else it is re-anchored)."""
+
+
+def _share(claim_text: str, source_text: str, min_word_length: int = 4) -> float:
+    """Share of the claim's content words (`min_word_length`+ letters) found in the source."""
+    content = {w for w in words(claim_text) if len(w) >= min_word_length}
+    if not content:
+        return 1.0
+    return len(content & set(words(source_text))) / len(content)
+
+
+def _grounded(claim_text: str, source_text: str, min_word_length: int = 4) -> bool:
     """Whether the claim is mostly made of the source's words: decontextualisation may add a
     few names, but a claim copied from elsewhere (e.g. the prompt's examples) is rejected."""
-    content = {w for w in words(claim_text) if len(w) >= 4}
-    if not content:
-        return True
-    return len(content & set(words(source_text))) / len(content) >= GROUNDING_MIN_SHARE
+    return _share(claim_text, source_text, min_word_length) >= GROUNDING_MIN_SHARE
 
 
 def _dedupe(claims: list[Claim], outcome: ExtractionOutcome) -> list[Claim]:

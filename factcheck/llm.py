@@ -26,6 +26,7 @@ from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_af
 from factcheck.cache import CACHE_HIT_KEY, SQLiteLLMCache, response_schema
 from factcheck.config import Settings
 from factcheck.errors import ConfigError, LLMError, OutputValidationError
+from factcheck.llm_schemas import capped_json_schema
 from factcheck.models import Usage
 from factcheck.ratelimit import RateLimiter, estimate_tokens
 
@@ -186,8 +187,11 @@ class StructuredLLM:
         rate_limiter: RateLimiter | None = None,
         max_output_tokens: int = 1024,
         retry_counter: RetryCounter | None = None,
+        cap_tool_schemas: bool = False,
     ) -> None:
         self.chat_model = chat_model
+        self.cap_tool_schemas = cap_tool_schemas
+        """Send length-capped schemas as tools (servers that decode tool calls by grammar)."""
         self.rate_limiter = rate_limiter or RateLimiter()
         self.max_output_tokens = max_output_tokens
         self.totals = Usage()
@@ -301,16 +305,25 @@ class StructuredLLM:
         key = (schema, self.method)
         if key not in self._runnables:
             self._runnables[key] = self.chat_model.with_structured_output(
-                schema, method=self.method, include_raw=True
+                self._target(schema), method=self.method, include_raw=True
             )
         return self._runnables[key]
+
+    def _target(self, schema: type[BaseModel]) -> type[BaseModel] | dict[str, Any]:
+        """What is handed to `with_structured_output` for `schema`."""
+        if self.method == "function_calling" and self.cap_tool_schemas:
+            # llama.cpp's server turns the tool's parameters into a decoding grammar; caps keep
+            # a small model from looping inside an unbounded string or list. The reply is then
+            # a dict, validated into `schema` in `_attempt`.
+            return capped_tool(schema)
+        return schema
 
     def _split(self, schema: type[BaseModel]) -> _SplitRunnable | None:
         """LangChain's plain structured-output runnable (`model | parser`) cut after the model,
         or None when it is not such a sequence. (cached)"""
         key = (schema, self.method)
         if key not in self._splits:
-            chain = self.chat_model.with_structured_output(schema, method=self.method)
+            chain = self.chat_model.with_structured_output(self._target(schema), method=self.method)
             steps = chain.steps if isinstance(chain, RunnableSequence) else []
             self._splits[key] = (
                 _SplitRunnable(
@@ -380,7 +393,27 @@ class StructuredLLM:
             conversation.append(AIMessage(content=raw or ""))
             conversation.append(HumanMessage(content=_reask_text(error)))
             raise InvalidOutput(error, raw)
+        if not isinstance(parsed, schema):
+            try:
+                parsed = schema.model_validate(parsed)
+            except ValidationError as exc:
+                error = f"Your reply did not match the required JSON schema: {exc}"
+                conversation.append(AIMessage(content=raw or ""))
+                conversation.append(HumanMessage(content=_reask_text(error)))
+                raise InvalidOutput(error, raw) from exc
         return parsed, raw
+
+
+def capped_tool(schema: type[BaseModel]) -> dict[str, Any]:
+    """`schema` as an OpenAI tool whose parameters are length-capped (`capped_json_schema`)."""
+    return {
+        "type": "function",
+        "function": {
+            "name": schema.__name__,
+            "description": (schema.__doc__ or schema.__name__).strip(),
+            "parameters": capped_json_schema(schema),
+        },
+    }
 
 
 def _is_content_error(exc: Exception) -> bool:
@@ -418,9 +451,14 @@ def build_chat_model(
                 "for OpenAI, or FACTCHECK_BASE_URL for an OpenAI-compatible server."
             )
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "none"
-        clients: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        if settings.base_url is not None:
+            # langchain-openai sends the cap as `max_completion_tokens`, which llama.cpp's
+            # server (and older vLLM / Ollama) ignore: without `max_tokens` a small model can
+            # generate until its context is full.
+            extra["extra_body"] = {"max_tokens": settings.max_output_tokens}
         if retry_counter is not None:
-            clients["http_async_client"] = retry_counter.http_async_client(settings.request_timeout)
+            extra["http_async_client"] = retry_counter.http_async_client(settings.request_timeout)
         model = ChatOpenAI(
             model=settings.model,
             api_key=key,
@@ -430,7 +468,7 @@ def build_chat_model(
             timeout=settings.request_timeout,
             max_retries=settings.sdk_max_retries,
             stream_usage=True,
-            **clients,
+            **extra,
         )
         method = settings.structured_output_method
         if method == "auto":
@@ -477,4 +515,5 @@ def structured_llm_from_settings(
         rate_limiter=RateLimiter(settings.requests_per_minute, settings.tokens_per_minute),
         max_output_tokens=settings.max_output_tokens,
         retry_counter=counter,
+        cap_tool_schemas=settings.base_url is not None,
     )

@@ -110,7 +110,10 @@ class Evidence(_Frozen):
 
     number: int = Field(ge=1)
     chunk: SourceChunk
-    score: float = Field(description="Fused (RRF) score.")
+    score: float = Field(
+        description="Fused (RRF) score, times the source's tier weight when tier weights are set "
+        "(see `Provenance.retrieval`)."
+    )
     dense_rank: int | None = None
     dense_similarity: float | None = None
     lexical_rank: int | None = None
@@ -133,6 +136,31 @@ class RejectedCitation(_Frozen):
     evidence_number: int
     quote: str
     reason: str
+
+
+class ExcludedEvidence(_Frozen):
+    """A retrieved passage not shown to the verifier because it is not independent of the claim
+    (its publisher is the article's publisher or the claim's speaker)."""
+
+    chunk_id: str
+    source_id: str
+    publisher: str | None = None
+    title: str | None = None
+    reason: Literal["article_publisher", "speaker"]
+
+
+class PriorCheck(_Frozen):
+    """A published fact check (ClaimReview) of a claim close to this one."""
+
+    id: str
+    claim_reviewed: str
+    rating: str = Field(description="The reviewer's rating label (ClaimReview alternateName).")
+    rating_value: float | None = None
+    reviewer: str | None = None
+    review_date: date | None = None
+    url: str | None = None
+    claim_author: str | None = None
+    similarity: float = Field(description="Cosine similarity of the two claims' embeddings.")
 
 
 class Usage(BaseModel):
@@ -179,6 +207,29 @@ class Usage(BaseModel):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
+class RetrievalRecord(BaseModel):
+    """The retrieval settings and source policy a result was produced with."""
+
+    top_k: int
+    candidates: int
+    rrf_k: int
+    cutoff: date | None = Field(
+        default=None, description="Evidence published after this day was left out."
+    )
+    cutoff_basis: Literal["as_of", "claim_date"] | None = None
+    include_undated: bool = True
+    allow_publishers: list[str] = Field(default_factory=list)
+    deny_publishers: list[str] = Field(default_factory=list)
+    tier_weights: dict[int, float] = Field(default_factory=dict)
+    not_independent: list[str] = Field(
+        default_factory=list,
+        description="Names whose publications were not accepted as evidence for this claim: "
+        "the article's publisher and the claim's speaker.",
+    )
+    max_evidence_age_days: int | None = None
+    prior_match_threshold: float | None = None
+
+
 class Provenance(BaseModel):
     """What is needed to reproduce a result."""
 
@@ -191,6 +242,7 @@ class Provenance(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict)
     usage: Usage = Field(default_factory=Usage)
     created_at: datetime | None = None
+    retrieval: RetrievalRecord | None = None
 
 
 class ClaimResult(BaseModel):
@@ -205,6 +257,18 @@ class ClaimResult(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     rejected_citations: list[RejectedCitation] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)
+    excluded_evidence: list[ExcludedEvidence] = Field(default_factory=list)
+    stale_evidence: bool = Field(
+        default=False,
+        description="The newest dated citation is more than `max_evidence_age_days` older "
+        "than the claim's date (or the as-of date, else the day of the verdict).",
+    )
+    evidence_age_days: int | None = Field(
+        default=None, description="Age of the newest dated citation on that day, in days."
+    )
+    prior_checks: list[PriorCheck] = Field(
+        default_factory=list, description="Earlier fact checks of a close claim, closest first."
+    )
     provenance: Provenance
     verifier: str = Field(default="llm", description="Which verifier produced the verdict.")
 
@@ -272,6 +336,12 @@ class RunSummary(BaseModel):
     verdicts: dict[str, int] = Field(default_factory=dict)
     usage: Usage = Field(default_factory=Usage)
     cost_usd: float | None = Field(default=None, description="None when the model is unpriced.")
+
+    @property
+    def cost_per_claim_usd(self) -> float | None:
+        """Run cost divided by the claims checked (None when unpriced or no claims)."""
+        return self.cost_usd / self.claims if self.cost_usd is not None and self.claims else None
+
     deduplicated: int = 0
     skipped: int = Field(default=0, description="Items already done by an earlier attempt.")
     stopped: str | None = Field(default=None, description="Why the run stopped early, if it did.")

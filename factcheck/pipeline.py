@@ -12,12 +12,18 @@ import asyncio
 import logging
 import time
 import zlib
-from collections.abc import AsyncIterator, Callable, Collection, Iterable
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 from factcheck.errors import FactcheckError, InputError
+from factcheck.evidence_policy import (
+    RetrievalSettings,
+    evidence_age,
+    not_independent,
+    split_independent,
+)
 from factcheck.extract import ClaimExtractor, ExtractionOutcome
 from factcheck.models import (
     Article,
@@ -26,7 +32,9 @@ from factcheck.models import (
     ClaimResult,
     ErrorRecord,
     Evidence,
+    PriorCheck,
     Provenance,
+    RetrievalRecord,
     Usage,
 )
 from factcheck.verify import Verifier
@@ -58,7 +66,8 @@ def item_id_of(item: Article | InputError) -> str:
 
 
 class Retriever(Protocol):
-    """What the pipeline needs from the reference store."""
+    """What the pipeline needs from the reference store. `where` and `tier_weights` are
+    passed, and `publishers` called, only when a source policy asks for them."""
 
     def search(
         self,
@@ -68,6 +77,8 @@ class Retriever(Protocol):
         candidates: int,
         rrf_k: int,
         published_on_or_before: date | None = None,
+        where: dict[str, Any] | None = None,
+        tier_weights: Mapping[int, float] | None = None,
     ) -> list[Evidence]:
         """Top-k evidence for a query."""
         ...
@@ -76,15 +87,19 @@ class Retriever(Protocol):
         """A hash identifying the collection's current contents."""
         ...
 
+    def publishers(self) -> list[str]:
+        """Distinct publisher names as stored."""
+        ...
 
-@dataclass(frozen=True)
-class RetrievalSettings:
-    """How evidence is fetched for a claim."""
 
-    top_k: int = 6
-    candidates: int = 30
-    rrf_k: int = 60
-    evidence_before_claim_date: bool = False
+class PriorMatcher(Protocol):
+    """Published fact checks (ClaimReviews) to match claims against."""
+
+    threshold: float
+
+    def match(self, text: str) -> list[PriorCheck]:
+        """Fact checks of claims at least `threshold` similar to `text`, closest first."""
+        ...
 
 
 @dataclass
@@ -125,6 +140,7 @@ class Pipeline:
         model_params: dict[str, object] | None = None,
         embedder: str | None = None,
         collection: str | None = None,
+        priors: PriorMatcher | None = None,
     ) -> None:
         self.extractor = extractor
         self.retriever = retriever
@@ -135,6 +151,7 @@ class Pipeline:
         self.model_params = dict(model_params or {})
         self.embedder = embedder
         self.collection = collection
+        self.priors = priors
         self.stats = RunStats()
         # Claims by de-duplication key: the task while it runs, then its result as compressed
         # JSON (~8x smaller than the live object), so a long run does not keep every result.
@@ -250,22 +267,27 @@ class Pipeline:
             for f in outcome.failed_windows
         ]
         for record, spent in await asyncio.gather(
-            *(self._claim_record(c, outcome) for c in outcome.claims)
+            *(self._claim_record(c, outcome, article.publisher) for c in outcome.claims)
         ):
             records.append(record)
             usage.add(spent)
         return ItemBlock(article.id, records, usage, article=article_record)
 
     async def _claim_record(
-        self, claim: Claim, outcome: ExtractionOutcome | None = None
+        self,
+        claim: Claim,
+        outcome: ExtractionOutcome | None = None,
+        publisher: str | None = None,
     ) -> tuple[Record, Usage]:
         """The record for one claim, and the LLM usage this call is accountable for (none for
-        a claim already checked for another article)."""
-        key = claim.dedup_key
+        a claim already checked for another article). Occurrences share a verdict only when
+        they also share the evidence rules: cutoff day and the names not independent of them."""
+        own = self._own_names(claim, publisher)
+        key = "|".join([claim.dedup_key, str(self.retrieval.cutoff(claim)[0]), *sorted(own)])
         seen = self._by_claim.get(key)
         owned = seen is None
         if seen is None:
-            seen = asyncio.create_task(self._check(claim, outcome))
+            seen = asyncio.create_task(self._check(claim, outcome, own))
             self._by_claim[key] = seen
         else:
             self.stats.deduplicated += 1
@@ -285,27 +307,42 @@ class Pipeline:
         copy_id = self.verifier.result_id(claim, result.evidence, result.provenance)
         return result.model_copy(update={"claim": claim, "id": copy_id}), Usage()
 
-    async def _check(self, claim: Claim, outcome: ExtractionOutcome | None) -> ClaimResult:
+    def _own_names(self, claim: Claim, publisher: str | None) -> dict[str, str]:
+        if not self.retrieval.exclude_own_sources:
+            return {}
+        return not_independent(claim.speaker, publisher)
+
+    def _search(self, claim: Claim, record: RetrievalRecord, own: bool) -> list[Evidence]:
+        """Retrieval under the source policy; over-fetches when own sources will be dropped."""
+        r = self.retrieval
+        return self.retriever.search(
+            claim.text,
+            k=min(2 * r.top_k, max(r.candidates, r.top_k)) if own else r.top_k,
+            candidates=r.candidates,
+            rrf_k=r.rrf_k,
+            published_on_or_before=record.cutoff,
+            **r.search_options(lambda: self.retriever.publishers()),
+        )
+
+    async def _check(
+        self, claim: Claim, outcome: ExtractionOutcome | None, own: dict[str, str]
+    ) -> ClaimResult:
+        record = self.retrieval.record(claim, own, self.priors.threshold if self.priors else None)
         provenance = Provenance(
             model=self.model,
             model_params=self.model_params,
             prompt_hashes=self.prompt_hashes(),
             embedder=self.embedder,
             collection=self.collection,
+            retrieval=record,
         )
         if outcome is not None:
             provenance.timings["extract_article"] = round(outcome.seconds, 4)
         started = time.perf_counter()
         try:
-            cutoff = claim.claim_date if self.retrieval.evidence_before_claim_date else None
-            evidence = await asyncio.to_thread(
-                self.retriever.search,
-                claim.text,
-                k=self.retrieval.top_k,
-                candidates=self.retrieval.candidates,
-                rrf_k=self.retrieval.rrf_k,
-                published_on_or_before=cutoff,
-            )
+            priors = await asyncio.to_thread(self.priors.match, claim.text) if self.priors else []
+            found = await asyncio.to_thread(self._search, claim, record, bool(own))
+            evidence, excluded = split_independent(found, own, self.retrieval.top_k)
             provenance.collection_fingerprint = self.retriever.fingerprint()
         except Exception as exc:
             raise _StageError("retrieve", exc) from exc
@@ -315,7 +352,18 @@ class Pipeline:
         except Exception as exc:
             raise _StageError("verify", exc) from exc
         self.stats.usage.add(result.provenance.usage)
-        return result
+        made = result.provenance.created_at
+        day = record.cutoff or (made.date() if made else date.today())
+        age = evidence_age(result.citations, day)
+        limit = self.retrieval.max_evidence_age_days
+        return result.model_copy(
+            update={
+                "excluded_evidence": excluded,
+                "prior_checks": priors,
+                "evidence_age_days": age,
+                "stale_evidence": bool(limit and age is not None and age > limit),
+            }
+        )
 
 
 def _pack(result: ClaimResult) -> bytes:

@@ -300,6 +300,7 @@ def _markdown_lines(run: RunView) -> Iterator[str]:
                 f"check-worthiness {c.checkworthiness:.2f} · offsets {c.start}–{c.end}",
                 f"- Verifier: {r.verifier} · rationale: {_md(r.rationale)}",
             ]
+            lines += audit_lines(r)
             for cit in r.citations:
                 source = _md(cit.source_title) or cit.chunk_id
                 url = safe_url(cit.source_url)
@@ -335,6 +336,38 @@ def _write_joined(path: Path, separator: str, parts: Iterable[str]) -> None:
             if i:
                 handle.write(separator)
             handle.write(part)
+
+
+def audit_lines(r: ClaimResult) -> list[str]:
+    """Markdown lines on a result's evidence rules: result id, cutoff day, stale evidence,
+    evidence excluded as not independent, and earlier fact checks of the claim."""
+    retrieval = r.provenance.retrieval
+    lines = [f"- Result `{r.id}` (`factcheck show {r.id}`)"]
+    if retrieval and retrieval.cutoff:
+        basis = "claim date" if retrieval.cutoff_basis == "claim_date" else "as-of date"
+        lines[0] += f" · evidence published by {retrieval.cutoff.isoformat()} ({basis})"
+    if r.stale_evidence:
+        limit = retrieval.max_evidence_age_days if retrieval else None
+        lines.append(
+            f"- ⚠️ Stale evidence: the newest cited source is {r.evidence_age_days} days old"
+            + (f" (limit {limit})" if limit else "")
+        )
+    if r.excluded_evidence:
+        names = sorted({_md(e.publisher) for e in r.excluded_evidence if e.publisher})
+        lines.append(
+            f"- {len(r.excluded_evidence)} passage(s) left out as not independent (published "
+            f"by the article's publisher or the claim's speaker: {', '.join(names)})"
+        )
+    for prior in r.prior_checks:
+        url = safe_url(prior.url)
+        link = f" <{url}>" if url and not set(url) & set("<>") else ""
+        when = f", {prior.review_date.isoformat()}" if prior.review_date else ""
+        lines.append(
+            f"- Previously fact-checked: **{_md(prior.rating)}** by "
+            f"{_md(prior.reviewer) or 'unknown reviewer'}{when}{link} — "
+            f"“{_md(prior.claim_reviewed)}” (similarity {prior.similarity:.2f})"
+        )
+    return lines
 
 
 def dump_json(data: object) -> str:

@@ -87,6 +87,38 @@ def _citation(cit: Citation) -> str:
     )
 
 
+def _audit(result: ClaimResult) -> list[str]:
+    """Paragraphs on the evidence rules: result id, cutoff, staleness, exclusions, priors."""
+    retrieval = result.provenance.retrieval
+    meta = [f"result <code>{esc(result.id)}</code>"]
+    if retrieval and retrieval.cutoff:
+        basis = "claim date" if retrieval.cutoff_basis == "claim_date" else "as-of date"
+        meta.append(f"evidence published by {esc(retrieval.cutoff.isoformat())} ({basis})")
+    parts = [f'<p class="meta">{" · ".join(meta)}</p>']
+    if result.stale_evidence:
+        parts.append(
+            f'<p class="notice">Stale evidence: the newest cited source is '
+            f"{esc(result.evidence_age_days)} days old.</p>"
+        )
+    if result.excluded_evidence:
+        names = sorted({e.publisher for e in result.excluded_evidence if e.publisher})
+        parts.append(
+            f'<p class="meta">{len(result.excluded_evidence)} passage(s) left out as not '
+            f"independent (published by the article's publisher or the claim's speaker: "
+            f"{esc(', '.join(names))}).</p>"
+        )
+    for prior in result.prior_checks:
+        when = f", {esc(prior.review_date.isoformat())}" if prior.review_date else ""
+        url = f" · {link(prior.url)}" if prior.url else ""
+        parts.append(
+            f'<p class="prior"><strong>Previously fact-checked:</strong> '
+            f"{esc(prior.rating)} by {esc(prior.reviewer or 'unknown reviewer')}{when}{url} — "
+            f"“{esc(prior.claim_reviewed)}” "
+            f'<span class="muted">(similarity {prior.similarity:.2f})</span></p>'
+        )
+    return parts
+
+
 def _card(result: ClaimResult, number: int, anchor: str, located: bool) -> str:
     c, v = result.claim, result.verdict.value
     meta = [
@@ -111,6 +143,7 @@ def _card(result: ClaimResult, number: int, anchor: str, located: bool) -> str:
         f'<p class="meta">{" · ".join(meta)}</p>',
         f'<p class="rationale"><strong>Rationale:</strong> {esc(result.rationale)}</p>',
     ]
+    parts += _audit(result)
     if result.citations:
         items = "".join(_citation(cit) for cit in result.citations)
         parts.append(f'<ol class="citations">{items}</ol>')

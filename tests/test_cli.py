@@ -240,7 +240,29 @@ def test_print_summary_lists_the_first_claims_of_a_long_run(tmp_path, monkeypatc
     write_results(run_dir / "results.jsonl")
     total = len(read_results(run_dir / "results.jsonl").results)
     monkeypatch.setattr(cli, "SUMMARY_TABLE_ROWS", 2)
-    monkeypatch.setattr(cli.out, "width", 200)
+    monkeypatch.setattr(cli.out, "_width", 200)  # not `width`: its undo would pin 80
     cli.print_summary(run_dir)
     printed = capsys.readouterr().out
     assert f"the first 2 of {total} claims" in printed
+
+
+def test_doctor_reports_each_part(env):
+    result = invoke("doctor")
+    assert result.exit_code == EXIT_OK, result.output
+    for part in ("LLM", "embedder", "Chroma"):
+        assert part in result.output
+    assert "failed" not in result.output
+
+
+def test_doctor_fails_when_the_llm_server_is_unreachable_and_never_shows_the_key(env, monkeypatch):
+    secret = "sk-this-must-never-be-printed-1234"
+    monkeypatch.setenv("FACTCHECK_LLM_BACKEND", "openai")
+    monkeypatch.setenv("FACTCHECK_OPENAI_API_KEY", secret)
+    monkeypatch.setenv("FACTCHECK_BASE_URL", "http://127.0.0.1:9/v1")  # discard port: refused
+    monkeypatch.setenv("FACTCHECK_SDK_MAX_RETRIES", "0")
+    monkeypatch.setenv("FACTCHECK_REQUEST_TIMEOUT", "5")
+    result = invoke("doctor")
+    assert result.exit_code == EXIT_CONFIG
+    assert "failed" in result.output
+    assert secret not in result.output
+    assert secret not in invoke("run", "--help").output

@@ -122,3 +122,34 @@ async def test_claims_not_grounded_in_the_passage_are_rejected():
     outcome = await extractor([reply], window_sentences=10).extract(ARTICLE)
     assert outcome.claims == []
     assert "not grounded" in outcome.rejected[0].reason
+
+
+async def test_speakers_the_passage_never_names_are_dropped():
+    reply = {
+        "claims": [
+            claim(
+                "homicides fell 37% in 2025", "Homicides fell 37% in 2025", speaker="Maria Lopez"
+            ),
+            claim(
+                "The USMCA will be reviewed in July 2026",
+                "The USMCA will be reviewed in July 2026",
+                speaker="Sheinbaum",
+            ),
+        ]
+    }
+    outcome = await extractor([reply], window_sentences=10).extract(ARTICLE)
+    assert [c.speaker for c in outcome.claims] == [None, "Sheinbaum"]
+    assert outcome.dropped_speakers == 1
+
+
+async def test_a_quote_that_does_not_carry_the_claim_is_reanchored():
+    reply = {
+        "claims": [
+            claim(
+                "She spoke to reporters in Mexico City.", "The USMCA will be reviewed in July 2026."
+            )
+        ]
+    }
+    outcome = await extractor([reply], window_sentences=10).extract(ARTICLE)
+    assert [c.quote for c in outcome.claims] == ["The USMCA will be reviewed in July 2026."]
+    assert outcome.repaired == 1

@@ -305,3 +305,39 @@ async def test_batch_validation_failure_and_cancel():
                 endpoint="/v1/chat/completions",
                 completion_window="24h",
             )
+
+
+# --- What a compatible server is sent ------------------------------------------------------
+
+
+async def test_compatible_server_gets_max_tokens_and_a_length_capped_tool(stub):
+    """llama.cpp's server ignores `max_completion_tokens` and decodes tool calls by grammar."""
+    llm = structured_llm_from_settings(
+        Settings(
+            _env_file=None,
+            llm_backend="openai",
+            base_url=f"{stub}/v1",
+            model="stub",
+            max_output_tokens=321,
+            structured_output_method="auto",
+        )
+    )
+    reply = await llm.ask(EXTRACT, ExtractionReply)
+    assert isinstance(reply.value, ExtractionReply)  # the tool's dict, validated into the type
+    body = HTTP.get(f"{stub}/stub/last-request", timeout=5).json()
+    assert body["max_tokens"] == 321
+    assert body["tool_choice"]["function"]["name"] == "ExtractionReply"
+    (tool,) = body["tools"]
+    claims = tool["function"]["parameters"]["properties"]["claims"]
+    assert claims["maxItems"] > 0
+    assert claims["items"]["properties"]["quote"]["maxLength"] == 300
+
+
+async def test_openai_itself_gets_the_plain_pydantic_schema(stub):
+    """Without a base URL nothing changes: the JSON schema mode and no extra body."""
+    settings = Settings(
+        _env_file=None, llm_backend="openai", openai_api_key="sk-test", model="gpt-4o-mini"
+    )
+    llm = structured_llm_from_settings(settings)
+    assert llm.method == "json_schema" and llm.cap_tool_schemas is False
+    assert llm.chat_model.extra_body is None

@@ -8,7 +8,6 @@ regressed beyond the tolerance with 95% confidence.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -68,7 +67,6 @@ def run_eval(request: EvalRequest, say: Callable[[str], None]) -> EvalOutcome:
     """Run the candidate (and the baseline when asked), compare, and write the reports."""
     if request.baseline is not None and (request.baseline_prompts or request.baseline_prompt):
         raise ValueError("give either --baseline or --baseline-prompts / --baseline-prompt")
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets itself to DEBUG
     settings = load_settings()
     cache = (settings.llm_cache or DEFAULT_LLM_CACHE) if request.use_cache else None
     base_options = EvalOptions(

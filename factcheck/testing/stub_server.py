@@ -117,6 +117,7 @@ class StubState:
         self.files: dict[str, tuple[dict[str, Any], bytes]] = {}
         self.batches: dict[str, dict[str, Any]] = {}
         self.tasks: set[asyncio.Task[None]] = set()
+        self.last_chat_request: dict[str, Any] = {}
 
     def draw_fault(self, kinds: tuple[str, ...]) -> str | None:
         """One seeded draw: the fault to inject into this request, if any (only `kinds`)."""
@@ -275,6 +276,7 @@ def build_stub_app(config: StubConfig | None = None) -> Starlette:
             return openai_error(400, "request body is not JSON", "invalid_request_error")
         if not isinstance(body, dict):
             return openai_error(400, "request body must be an object", "invalid_request_error")
+        state.last_chat_request = body
         cfg = state.config
         if cfg.base_delay:
             await asyncio.sleep(cfg.base_delay)
@@ -303,10 +305,14 @@ def build_stub_app(config: StubConfig | None = None) -> Starlette:
     async def stats(request: Request) -> Response:
         return JSONResponse(dict(state.stats))
 
+    async def last_request(request: Request) -> Response:
+        return JSONResponse(state.last_chat_request)
+
     routes = [
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
         Route("/v1/models", models, methods=["GET"]),
         Route("/stub/stats", stats, methods=["GET"]),
+        Route("/stub/last-request", last_request, methods=["GET"]),
         *batch_routes(state),
     ]
     app = Starlette(routes=routes)

@@ -28,7 +28,12 @@ if TYPE_CHECKING:
 # One event loop for the module: langchain-openai shares one cached httpx AsyncClient per
 # (base_url, timeout) across ChatOpenAI instances, and its pooled connections are bound to the
 # loop that opened them; a per-test loop fails with "Event loop is closed" in the next test.
-pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
+# A small model on 2 cores: seconds per call when the machine is idle, minutes when it is not.
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.asyncio(loop_scope="module"),
+    pytest.mark.timeout(1500),
+]
 
 
 class Population(BaseModel):

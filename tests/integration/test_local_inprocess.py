@@ -13,7 +13,7 @@ from factcheck.llm import structured_llm_from_settings
 from factcheck.llm_schemas import ExtractionReply
 from factcheck.prompts import PromptLibrary
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(1500)]
 
 HINT = "install the local extra: pip install 'factcheck-pipeline[local]'"
 
