@@ -27,7 +27,7 @@ from factcheck.models import (
     Provenance,
     Usage,
 )
-from factcheck.verify import Verifier
+from factcheck.verify import ClaimVerifier
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ class Pipeline:
         self,
         extractor: ClaimExtractor,
         retriever: Retriever,
-        verifier: Verifier,
+        verifier: ClaimVerifier,
         *,
         retrieval: RetrievalSettings | None = None,
         concurrency: int = 4,
