@@ -21,6 +21,7 @@ def default_prompts_dir() -> Path:
 
 
 Backend = Literal["auto", "openai", "local", "fake"]
+VerifierKind = Literal["llm", "nli", "cascade"]
 StructuredMethod = Literal["auto", "json_schema", "function_calling", "json_mode"]
 
 
@@ -30,6 +31,7 @@ SMALL_MODEL_PROFILE: dict[str, object] = {
     "max_claims_per_window": 4,
     "top_k": 4,
     "max_output_tokens": 512,
+    "verifier": "nli",  # the 0.5B model's verdicts are near chance; the offline NLI model is not
 }
 
 
@@ -85,6 +87,10 @@ class Settings(BaseSettings):
     candidates: int = Field(default=30, ge=1, le=500)
     rrf_k: int = Field(default=60, ge=1)
     relevance_threshold: float = Field(default=0.25, ge=-1.0, le=1.0)
+
+    # --- verification ------------------------------------------------------------------------
+    verifier: VerifierKind = "llm"
+    cascade_threshold: float = Field(default=0.9, ge=0.0, le=1.0)
 
     # --- extraction --------------------------------------------------------------------------
     extraction_window_sentences: int = Field(default=8, ge=1)

@@ -179,6 +179,10 @@ class ClaimResult(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list)
     provenance: Provenance
     verifier: str = Field(default="llm", description="Which verifier produced the verdict.")
+    notes: list[str] = Field(
+        default_factory=list,
+        description="Short machine-written remarks, e.g. a cascade's hand-off or disagreement.",
+    )
 
 
 class ErrorRecord(BaseModel):
