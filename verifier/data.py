@@ -139,6 +139,26 @@ def case_pairs(cases: Iterable[VerificationCase], source: str) -> Iterator[Pair]
             yield Pair(case.claim, " ".join(i.text for i in items), case.label, source, case.id)
 
 
+def heldback_pairs() -> dict[str, list[Pair]]:
+    """Pair-level held-back sets for a quick check after training (not the product metric)."""
+
+    def joined(cases: list[VerificationCase], source: str) -> list[Pair]:
+        return [
+            Pair(c.claim, " ".join(e.text for e in c.evidence), c.label, source, c.id)
+            for c in cases
+            if c.label in LABELS
+        ]
+
+    return {
+        "check-covid-dev (joined rationale)": joined(check_covid_cases("dev"), "check-covid"),
+        "climate-fever-dev (sentences)": list(
+            case_pairs(climate_fever_cases("dev"), "climate-fever")
+        ),
+        "factcheck-gpt-dev (strict)": joined(factcheck_gpt_cases("dev"), "factcheck-gpt"),
+        "fever-symmetric-dev": joined(load_verification("fever-symmetric", "dev"), "fever-sym"),
+    }
+
+
 # --- the extra training folders -------------------------------------------------------------
 
 

@@ -29,15 +29,7 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from factcheck.evals import metrics
-from verifier.data import (
-    LABELS,
-    Pair,
-    build_pairs,
-    case_pairs,
-    check_covid_cases,
-    climate_fever_cases,
-    factcheck_gpt_cases,
-)
+from verifier.data import LABELS, Pair, build_pairs, heldback_pairs
 
 REPO = Path(__file__).resolve().parents[1]
 ID2LABEL = dict(enumerate(LABELS))
@@ -129,27 +121,6 @@ def pair_metrics(pairs: list[Pair], logits: np.ndarray) -> dict[str, float]:
         "accuracy": round(metrics.accuracy(gold, pred), 4),
         "macro_f1": round(metrics.macro_f1(gold, pred, labels), 4),
         "refuted_f1": round(metrics.f1_for_class(gold, pred), 4),
-    }
-
-
-def heldback_pairs() -> dict[str, list[Pair]]:
-    """Pair-level held-back sets for a quick check after training (not the product metric)."""
-    from factcheck.evals.datasets import load_verification
-
-    def joined(cases: list[Any], source: str) -> list[Pair]:
-        return [
-            Pair(c.claim, " ".join(e.text for e in c.evidence), c.label, source, c.id)
-            for c in cases
-            if c.label in LABELS
-        ]
-
-    return {
-        "check-covid-dev (joined rationale)": joined(check_covid_cases("dev"), "check-covid"),
-        "climate-fever-dev (sentences)": list(
-            case_pairs(climate_fever_cases("dev"), "climate-fever")
-        ),
-        "factcheck-gpt-dev (strict)": joined(factcheck_gpt_cases("dev"), "factcheck-gpt"),
-        "fever-symmetric-dev": joined(load_verification("fever-symmetric", "dev"), "fever-sym"),
     }
 
 
