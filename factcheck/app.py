@@ -13,6 +13,7 @@ from factcheck.embeddings import embedder_from_settings
 from factcheck.extract import ClaimExtractor, ExtractionSettings
 from factcheck.llm import StructuredLLM, structured_llm_from_settings
 from factcheck.pipeline import Pipeline, RetrievalSettings
+from factcheck.prior_checks import open_prior_checks
 from factcheck.prompts import PromptLibrary
 from factcheck.store import ReferenceStore
 from factcheck.verify import ClaimVerifier, Verifier
@@ -91,13 +92,28 @@ def build_app(
         extractor,
         store,
         verifier,
-        retrieval=RetrievalSettings(
-            top_k=settings.top_k, candidates=settings.candidates, rrf_k=settings.rrf_k
-        ),
+        retrieval=retrieval_settings(settings),
         concurrency=settings.concurrency,
         model=llm.model_name,
         model_params=llm.describe(),
         embedder=store.embedder_name,
         collection=settings.collection,
+        priors=open_prior_checks(store, settings),
     )
     return App(settings, prompts, llm, store, pipeline)
+
+
+def retrieval_settings(settings: Settings) -> RetrievalSettings:
+    """Retrieval, time and source-policy settings for the pipeline."""
+    return RetrievalSettings(
+        top_k=settings.top_k,
+        candidates=settings.candidates,
+        rrf_k=settings.rrf_k,
+        evidence_before_claim_date=settings.evidence_before_claim_date,
+        as_of=settings.as_of,
+        allow_publishers=tuple(settings.allow_publishers),
+        deny_publishers=tuple(settings.deny_publishers),
+        tier_weights=dict(settings.tier_weights),
+        exclude_own_sources=settings.exclude_own_sources,
+        max_evidence_age_days=settings.max_evidence_age_days,
+    )

@@ -13,12 +13,14 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -26,9 +28,14 @@ from factcheck import __version__
 from factcheck.config import Settings, load_settings
 from factcheck.errors import FactcheckError, InputError
 from factcheck.models import Claim, ClaimResult, ClaimType, RunHeader
+from factcheck.pipeline import item_id_of
 from factcheck.pricing import Price, cost_usd, load_price_table, price_for
 from factcheck.report import markdown_report, read_results
-from factcheck.runs import BlockWriter, Budget, RunDirectory, summarize
+from factcheck.report_html import html_report
+from factcheck.runs import BlockWriter, Budget, RunDirectory, in_shard, parse_shard, summarize
+
+if TYPE_CHECKING:
+    from factcheck.store import ReferenceStore
 
 EXIT_OK, EXIT_CONFIG, EXIT_USAGE, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2, 3, 4
 
@@ -71,6 +78,21 @@ def _notice_backend(settings: Settings) -> None:
         )
 
 
+AsOf = Annotated[
+    datetime | None,
+    typer.Option(
+        "--as-of",
+        formats=["%Y-%m-%d"],
+        help="Check claims as of this day: evidence published later is left out (undated "
+        "sources are kept). Default: each claim's own date (its article's publication date).",
+    ),
+]
+
+
+def _with_as_of(settings: Settings, as_of: datetime | None) -> Settings:
+    return settings.model_copy(update={"as_of": as_of.date()}) if as_of else settings
+
+
 def _fail(exc: Exception) -> typer.Exit:
     console.print(f"[red]error:[/red] {exc}")
     return typer.Exit(EXIT_CONFIG)
@@ -101,35 +123,76 @@ def _progress() -> Progress:
 @app.command()
 def ingest(
     paths: Annotated[
-        list[Path],
+        list[Path] | None,
         typer.Argument(
             help="Reference files or folders: .txt, .md, .html, or .jsonl (one source per line "
             "with text and optional title, url, published, publisher, credibility_tier).",
             exists=True,
         ),
-    ],
+    ] = None,
+    claimreview: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--claimreview",
+            help="Published fact checks to match new claims against: ClaimReview JSON-LD (a "
+            "JSON array, one object, or JSONL; what `factcheck export` writes) or Google Fact "
+            "Check Tools claims. Repeatable.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
-    """Add trusted reference sources to the store. Re-ingesting the same files adds nothing."""
+    """Add trusted reference sources (and published fact checks) to the store. Re-ingesting
+    the same files adds nothing."""
     from factcheck.app import open_store
     from factcheck.inputs import read_sources
 
+    if not paths and not claimreview:
+        console.print("Give reference files or folders, or --claimreview FILE.")
+        raise typer.Exit(EXIT_USAGE)
     settings = _settings()
     try:
         store = open_store(settings)
     except FactcheckError as exc:
         raise _fail(exc) from None
-    sources, errors = [], []
-    for item in read_sources(paths):
-        (errors if isinstance(item, InputError) else sources).append(item)
-    for error in errors:
-        console.print(f"[red]skipped[/red] {error}")
-    report = store.ingest(sources)
+    ok, failed = _ingest_claimreviews(store, settings, claimreview) if claimreview else (0, 0)
+    if paths:
+        sources, errors = [], []
+        for item in read_sources(paths):
+            (errors if isinstance(item, InputError) else sources).append(item)
+        for error in errors:
+            console.print(f"[red]skipped[/red] {error}")
+        report = store.ingest(sources)
+        out.print(
+            f"Ingested {report.sources} sources into [bold]{settings.collection}[/bold]: "
+            f"{report.chunks_added} new chunks, {report.chunks_existing} already present; "
+            f"{store.count()} chunks in the collection."
+        )
+        ok, failed = ok + len(sources), failed + len(errors) + len(report.errors)
+    raise typer.Exit(_exit_code(ok, failed))
+
+
+def _ingest_claimreviews(
+    store: ReferenceStore, settings: Settings, files: list[Path]
+) -> tuple[int, int]:
+    """Store the fact checks in `files` beside the reference collection; (stored, failed)."""
+    from factcheck.prior_checks import PriorCheckStore, read_claimreviews
+
+    try:
+        priors = PriorCheckStore.open(store, settings, create=True)
+    except FactcheckError as exc:
+        raise _fail(exc) from None
+    if priors is None:  # only when the collection vanished while being created
+        raise _fail(FactcheckError("cannot create the ClaimReview collection"))
+    report = priors.ingest(item for path in files for item in read_claimreviews(path))
+    for error in report.errors:
+        console.print(f"[red]skipped[/red] {escape(error)}")
     out.print(
-        f"Ingested {report.sources} sources into [bold]{settings.collection}[/bold]: "
-        f"{report.chunks_added} new chunks, {report.chunks_existing} already present; "
-        f"{store.count()} chunks in the collection."
+        f"Ingested {report.added + report.existing} ClaimReviews into [bold]{priors.name}"
+        f"[/bold]: {report.added} new, {report.existing} already present; {priors.count()} "
+        "in the collection."
     )
-    raise typer.Exit(_exit_code(len(sources), len(errors) + len(report.errors)))
+    return report.added + report.existing, len(report.errors)
 
 
 # --- extract ---------------------------------------------------------------------------------
@@ -161,26 +224,37 @@ def extract(
         raise _fail(exc) from None
     extractor = application.pipeline.extractor
     sink = output.open("w", encoding="utf-8") if output else sys.stdout
-    ok = failed = 0
-    for item in read_articles(paths):
-        if isinstance(item, InputError):
-            console.print(f"[red]skipped[/red] {item}")
-            failed += 1
-            continue
-        try:
-            outcome = asyncio.run(extractor.extract(item))
-        except FactcheckError as exc:
-            console.print(f"[red]article {item.id} failed:[/red] {exc}")
-            failed += 1
-            continue
-        ok += 1
-        for claim in outcome.claims:
-            sink.write(claim.model_dump_json() + "\n")
-        console.print(
-            f"{item.id}: {len(outcome.claims)} claims ({outcome.below_threshold} below "
-            f"threshold, {len(outcome.rejected)} rejected unanchored, "
-            f"{outcome.repaired} repaired)"
-        )
+    counts = {"ok": 0, "failed": 0}
+
+    async def extract_all() -> None:
+        # One event loop for every article: HTTP clients are bound to the loop they start on.
+        for item in read_articles(paths):
+            if isinstance(item, InputError):
+                console.print(f"[red]skipped[/red] {item}")
+                counts["failed"] += 1
+                continue
+            try:
+                outcome = await extractor.extract(item)
+            except FactcheckError as exc:
+                console.print(f"[red]article {item.id} failed:[/red] {exc}")
+                counts["failed"] += 1
+                continue
+            counts["ok"] += 1
+            for claim in outcome.claims:
+                sink.write(claim.model_dump_json() + "\n")
+            for failure in outcome.failed_windows:
+                console.print(
+                    f"[red]{item.id} characters {failure.start}-{failure.end} "
+                    f"failed:[/red] {failure.error}"
+                )
+            console.print(
+                f"{item.id}: {len(outcome.claims)} claims ({outcome.below_threshold} below "
+                f"threshold, {len(outcome.rejected)} rejected, {outcome.repaired} repaired, "
+                f"{len(outcome.failed_windows)} failed windows)"
+            )
+
+    asyncio.run(extract_all())
+    ok, failed = counts["ok"], counts["failed"]
     if output:
         sink.close()
     raise typer.Exit(_exit_code(ok, failed))
@@ -237,11 +311,12 @@ def verify(
     output: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write results JSONL here.")
     ] = None,
+    as_of: AsOf = None,
 ) -> None:
     """Check claims against the reference store and print verdicts with citations."""
     from factcheck.app import build_app
 
-    settings = _settings()
+    settings = _with_as_of(_settings(), as_of)
     try:
         claims = list(_claims_from(claim))
         application = build_app(settings)
@@ -283,6 +358,7 @@ def run_batch(
     *,
     resume: bool = False,
     budget: Budget | None = None,
+    shard: tuple[int, int] | None = None,
     quiet: bool = False,
 ) -> int:
     """Run the pipeline over articles into `run_dir`, resuming it if asked; returns exit code."""
@@ -314,7 +390,7 @@ def run_batch(
     budget = budget or Budget()
 
     def spent() -> tuple[int, float | None]:
-        usage = pipeline.stats.usage
+        usage = application.llm.totals  # live: counts calls as they finish
         return usage.prompt_tokens + usage.completion_tokens, cost_usd(usage, price)
 
     header = (
@@ -344,28 +420,45 @@ def run_batch(
             writer.write_line(header)
         task = progress.add_task("checking", total=None, detail="")
 
+        def show() -> None:
+            s = pipeline.stats
+            tokens, cost = spent()
+            rate = s.results / max(1e-9, time.perf_counter() - clock)
+            progress.update(
+                task,
+                completed=s.articles + s.skipped,
+                detail=(
+                    f"{s.articles} articles · {s.claims} claims · {rate:.2f} claims/s · "
+                    f"{application.llm.totals.calls} LLM calls · {tokens} tokens"
+                    + (f" · ${cost:.4f}" if cost else "")
+                    + f" · {s.errors} errors"
+                ),
+            )
+
+        async def tick() -> None:
+            while True:
+                show()
+                await asyncio.sleep(1.0)
+
         async def consume() -> None:
             skip = state.done if state else set()
             stop = lambda: budget.exceeded(*spent())  # noqa: E731
-            async for block in pipeline.run(read_articles(paths), skip=skip, should_stop=stop):
-                writer.write_block(block)
-                for record in block.records:
-                    if not isinstance(record, ClaimResult):
-                        console.print(
-                            f"[red]{record.stage} error[/red] {record.item_id}: "
-                            f"{record.message[:300]}"
-                        )
-                s = pipeline.stats
-                tokens, cost = spent()
-                rate = s.results / max(1e-9, time.perf_counter() - clock)
-                progress.update(
-                    task,
-                    advance=1,
-                    detail=(
-                        f"{s.articles} articles · {s.claims} claims · {rate:.2f} claims/s · "
-                        f"{s.errors} errors · {tokens} tokens" + (f" · ${cost:.4f}" if cost else "")
-                    ),
-                )
+            items = read_articles(paths)
+            if shard is not None:
+                items = (i for i in items if in_shard(item_id_of(i), shard))
+            ticker = asyncio.create_task(tick())
+            try:
+                async for block in pipeline.run(items, skip=skip, should_stop=stop):
+                    writer.write_block(block)
+                    for record in block.records:
+                        if not isinstance(record, ClaimResult):
+                            console.print(
+                                f"[red]{record.stage} error[/red] {record.item_id}: "
+                                f"{record.message[:300]}"
+                            )
+                    show()
+            finally:
+                ticker.cancel()
 
         asyncio.run(consume())
         stats = pipeline.stats
@@ -388,6 +481,7 @@ def run_batch(
             )
     run = read_results(runs.results)
     (run_dir / "report.md").write_text(markdown_report(run), encoding="utf-8")
+    (run_dir / "report.html").write_text(html_report(run), encoding="utf-8")
     if not quiet:
         print_summary(run_dir)
     if stats.stopped:
@@ -398,21 +492,36 @@ def run_batch(
 def print_summary(run_dir: Path) -> None:
     """A short table of the run's verdicts and where its files are."""
     run = read_results(run_dir / "results.jsonl")
-    table = Table("claim", "speaker", "verdict", "conf.", title="Verdicts")
+    table = Table("result", "claim", "speaker", "verdict", "conf.", "by", title="Verdicts")
     for r in sorted(run.results, key=lambda r: (r.claim.article_id, r.claim.start)):
         table.add_row(
-            r.claim.text[:110], r.claim.speaker or "—", r.verdict.value, f"{r.confidence:.2f}"
+            r.id[:8],
+            r.claim.text[:110],
+            r.claim.speaker or "—",
+            r.verdict.value,
+            f"{r.confidence:.2f}",
+            r.verifier,
         )
     out.print(table)
     summary = run.summary
     if summary:
+        u = summary.usage
+        per_claim = summary.cost_per_claim_usd
+        cost = (
+            f", ${summary.cost_usd:.4f} (${per_claim:.5f} per claim)"
+            if summary.cost_usd and per_claim is not None
+            else ""
+        )
         out.print(
             f"{summary.articles} articles, {summary.claims} claims, {summary.results} "
-            f"results, {summary.errors} errors; {summary.usage.calls} LLM calls, "
-            f"{summary.usage.prompt_tokens + summary.usage.completion_tokens} tokens, "
+            f"results, {summary.errors} errors; {u.calls} LLM calls ({u.reasks} re-asks; SDK "
+            f"retries: {u.retried_429} after 429, {u.retried_5xx} after 5xx, {u.timeouts} "
+            f"timeouts), {u.prompt_tokens + u.completion_tokens} tokens{cost}, "
             f"{summary.wall_seconds:.1f} s."
         )
     out.print(f"Results: {run_dir / 'results.jsonl'}\nReport:  {run_dir / 'report.md'}")
+    out.print(f"HTML:    {run_dir / 'report.html'}")
+    out.print("Audit one result: factcheck show RESULT")
 
 
 @app.command()
@@ -441,9 +550,18 @@ def run(
     max_tokens: Annotated[
         int | None, typer.Option(help="Stop starting new articles after this many tokens.")
     ] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            help="K/N: process only shard K of N of the articles (by a stable hash of "
+            "their ids), so N worker processes or machines can share one batch and "
+            "one Chroma server (FACTCHECK_CHROMA_HOST)."
+        ),
+    ] = None,
+    as_of: AsOf = None,
 ) -> None:
     """Check whole articles: extract claims, find evidence, give verdicts, write JSONL + report."""
-    settings = _settings()
+    settings = _with_as_of(_settings(), as_of)
     try:
         if resume is not None:
             state = RunDirectory(resume).scan(repair=False)
@@ -451,18 +569,27 @@ def run(
                 raise FactcheckError(f"{resume}: no results file to resume")
             inputs = paths or [Path(p) for p in state.header.config.get("inputs", [])]
             run_dir = resume
+            started_as_of = state.header.config.get("as_of")
+            if as_of is None and isinstance(started_as_of, str):
+                settings = settings.model_copy(update={"as_of": date.fromisoformat(started_as_of)})
         elif paths:
             inputs = paths
             run_dir = out_dir or settings.output_dir / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         else:
             console.print("Give article files or folders, or --resume RUN_DIR.")
             raise typer.Exit(EXIT_USAGE)
+        try:
+            shard_spec = parse_shard(shard) if shard else None
+        except ValueError as exc:
+            console.print(str(exc))
+            raise typer.Exit(EXIT_USAGE) from None
         code = run_batch(
             settings,
             inputs,
             run_dir,
             resume=resume is not None,
             budget=Budget(max_cost_usd=max_cost, max_tokens=max_tokens),
+            shard=shard_spec,
         )
     except FactcheckError as exc:
         raise _fail(exc) from None
@@ -576,15 +703,205 @@ def doctor() -> None:
     raise typer.Exit(EXIT_OK if failures == 0 else EXIT_CONFIG)
 
 
+class ReportFormat(StrEnum):
+    """Formats of `factcheck report`."""
+
+    md = "md"
+    html = "html"
+
+
+class ExportFormat(StrEnum):
+    """Formats of `factcheck export`."""
+
+    claimreview = "claimreview"
+
+
 @app.command()
 def report(
     results: Annotated[Path, typer.Argument(help="A results.jsonl file.", exists=True)],
+    fmt: Annotated[
+        ReportFormat,
+        typer.Option("--format", "-f", help="md (Markdown) or html (one self-contained page)."),
+    ] = ReportFormat.md,
+    output: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the report here (default: print).")
+    ] = None,
 ) -> None:
-    """Print the Markdown report of a results file."""
+    """Print or write the report of a results file, as Markdown or HTML."""
     try:
-        out.print(markdown_report(read_results(results)), markup=False, highlight=False)
+        run = read_results(results)
     except FactcheckError as exc:
         raise _fail(exc) from None
+    text = html_report(run) if fmt is ReportFormat.html else markdown_report(run)
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        console.print(f"Wrote {output}")
+    elif fmt is ReportFormat.html:
+        sys.stdout.write(text)
+    else:
+        out.print(text, markup=False, highlight=False)
+
+
+@app.command()
+def export(
+    results: Annotated[Path, typer.Argument(help="A results.jsonl file.", exists=True)],
+    fmt: Annotated[
+        ExportFormat,
+        typer.Option("--format", "-f", help="claimreview: schema.org ClaimReview JSON-LD."),
+    ] = ExportFormat.claimreview,
+    output: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the JSON here (default: print).")
+    ] = None,
+    review_date: Annotated[
+        datetime | None,
+        typer.Option(
+            "--date",
+            formats=["%Y-%m-%d"],
+            help="datePublished of the reviews (default: the day each verdict was made).",
+        ),
+    ] = None,
+) -> None:
+    """Export results for publishing: one ClaimReview per claim, a draft for your editors.
+
+    Needs FACTCHECK_ORG_NAME, FACTCHECK_ORG_URL and FACTCHECK_REVIEW_URL_TEMPLATE; verdicts are
+    mapped to your labels by FACTCHECK_RATING_SCALE (see .env.example).
+    """
+    from factcheck.claimreview import claim_reviews, publisher_from_settings, to_json
+
+    try:
+        publisher = publisher_from_settings(load_settings())
+        run = read_results(results)
+    except FactcheckError as exc:
+        raise _fail(exc) from None
+    reviews, skipped = claim_reviews(
+        run, publisher, review_date=review_date.date() if review_date else None
+    )
+    text = to_json(reviews)
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    console.print(
+        f"{len(reviews)} ClaimReviews"
+        + (f" to {output}" if output else "")
+        + (f"; {skipped} results not exported (their verdict maps to null)" if skipped else "")
+    )
+
+
+@app.command(name="eval")
+def eval_command(
+    suite: Annotated[
+        str, typer.Argument(help="Suite name (`factcheck eval list` shows them) or task names.")
+    ],
+    baseline: Annotated[
+        Path | None,
+        typer.Option(help="Compare with this earlier run.jsonl (same cases).", exists=True),
+    ] = None,
+    baseline_prompts: Annotated[
+        Path | None,
+        typer.Option(help="Also run the suite with the prompts in DIR and compare.", exists=True),
+    ] = None,
+    baseline_prompt: Annotated[
+        list[str] | None,
+        typer.Option(help="STEP=DIR: baseline uses DIR's prompt for STEP (repeatable)."),
+    ] = None,
+    prompts: Annotated[
+        Path | None, typer.Option(help="Candidate prompts directory (default: configured).")
+    ] = None,
+    tolerance: Annotated[
+        float, typer.Option(help="Fail (exit 5) when a metric's whole 95% CI is below -TOL.")
+    ] = 0.02,
+    backend: Annotated[
+        str | None, typer.Option(help="fake | local | openai (default: configured backend).")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Sample N cases per task.", min=1)] = None,
+    seed: Annotated[int | None, typer.Option(help="Sampling seed (default 0).")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default evals/runs/<run id>).")
+    ] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the LLM cache.")] = False,
+) -> None:
+    """Score pipeline stages on eval datasets; compare prompt versions with paired CIs.
+
+    Exit codes: 0 done; 1 configuration or data error; 5 a metric regressed (CI gate).
+    """
+    from factcheck.evals.command import EvalRequest, parse_step_dirs, print_outcome, run_eval
+    from factcheck.evals.datasets import DatasetError
+    from factcheck.evals.suites import SUITE_HELP, SUITES
+
+    if suite == "list":
+        for name in SUITES:
+            out.print(f"{name:30} {SUITE_HELP.get(name, '')}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_OK)
+    if backend not in (None, "fake", "local", "openai"):
+        console.print(f"[red]error:[/red] --backend must be fake, local or openai, not {backend}")
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        request = EvalRequest(
+            suite=suite,
+            backend=backend,
+            limit=limit,
+            seed=seed,
+            prompts_dir=prompts,
+            baseline=baseline,
+            baseline_prompts=baseline_prompts,
+            baseline_prompt=parse_step_dirs(baseline_prompt or []),
+            tolerance=tolerance,
+            out=out_dir,
+            use_cache=not no_cache,
+            command=" ".join(["factcheck", *sys.argv[1:]]),
+        )
+        outcome = run_eval(request, lambda line: console.print(line, markup=False, soft_wrap=True))
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+    except (FactcheckError, DatasetError, ImportError) as exc:
+        raise _fail(exc) from None
+    print_outcome(outcome, out)
+    raise typer.Exit(outcome.exit_code)
+
+
+@app.command()
+def show(
+    result_id: Annotated[str, typer.Argument(help="A result id (or a unique prefix of one).")],
+    results: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--results",
+            help="Results files, or folders holding results.jsonl / */results.jsonl "
+            "(repeatable). Default: every run under FACTCHECK_OUTPUT_DIR.",
+            exists=True,
+        ),
+    ] = None,
+) -> None:
+    """Print a result's audit trail: claim in its article, verdict, citations, every evidence
+    passage with its ranks and scores, prior fact checks, and what reproduces it."""
+    from factcheck.show import find_result, render, results_files
+
+    if results:
+        where = results
+    else:
+        try:
+            where = [load_settings().output_dir]
+        except FactcheckError as exc:
+            raise _fail(exc) from None
+    files = results_files(where)
+    try:
+        found = find_result(result_id, files)
+    except FactcheckError as exc:
+        raise _fail(exc) from None
+    except (OSError, ValueError) as exc:
+        raise _fail(FactcheckError(f"cannot read the results: {exc}")) from None
+    if found is None:
+        searched = ", ".join(str(p) for p in where)
+        console.print(
+            f"[red]error:[/red] no result {escape(result_id)} in {len(files)} results "
+            f"file(s) under {escape(searched)}"
+        )
+        raise typer.Exit(EXIT_CONFIG)
+    render(found, out)
 
 
 @app.command()
@@ -596,7 +913,6 @@ def version() -> None:
 def main() -> None:
     """Console-script entry point."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
     app()
 
 

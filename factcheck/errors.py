@@ -32,7 +32,12 @@ class StoreError(FactcheckError):
 
 
 class LLMError(FactcheckError):
-    """The language model could not be reached or refused the request."""
+    """The language model could not be reached or refused the request.
+
+    `usage` (a `factcheck.models.Usage`, set by `StructuredLLM.ask`) is what the failed call
+    still spent, so run totals stay honest."""
+
+    usage: object | None = None
 
 
 class OutputValidationError(LLMError):

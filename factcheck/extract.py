@@ -14,6 +14,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
+from factcheck.errors import LLMError
 from factcheck.llm import StructuredLLM, StructuredReply
 from factcheck.llm_schemas import ExtractedClaim, ExtractionReply
 from factcheck.models import Article, Claim, Usage
@@ -52,9 +53,20 @@ class ExtractionOutcome:
     below_threshold: int = 0
     repaired: int = 0
     duplicates: int = 0
+    dropped_speakers: int = 0
     windows: int = 0
+    failed_windows: list[WindowFailure] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class WindowFailure:
+    """A window whose extraction failed (its claims are missing; the others are kept)."""
+
+    start: int
+    end: int
+    error: LLMError
 
 
 @dataclass(frozen=True)
@@ -109,9 +121,21 @@ class ClaimExtractor:
             article.text, self.settings.window_sentences, self.settings.context_sentences
         )
         outcome.windows = len(windows)
-        replies = await asyncio.gather(*(self._ask(article, w) for w in windows))
+        replies = await asyncio.gather(
+            *(self._ask(article, w) for w in windows), return_exceptions=True
+        )
         candidates: list[Claim] = []
         for window, reply in zip(windows, replies, strict=True):
+            if isinstance(reply, LLMError):
+                # One bad window must not sink the article: record it and keep the rest.
+                if isinstance(reply.usage, Usage):
+                    outcome.usage.add(reply.usage)
+                outcome.failed_windows.append(
+                    WindowFailure(window.passage.start, window.passage.end, reply)
+                )
+                continue
+            if isinstance(reply, BaseException):
+                raise reply
             outcome.usage.add(reply.usage)
             for item in reply.value.claims:
                 claim = self._anchor(article, window, item, outcome)
@@ -121,6 +145,10 @@ class ClaimExtractor:
                     outcome.below_threshold += 1
                     continue
                 candidates.append(claim)
+        if windows and len(outcome.failed_windows) == len(windows):
+            failure = outcome.failed_windows[0].error
+            failure.usage = outcome.usage
+            raise failure
         outcome.claims = _dedupe(candidates, outcome)
         outcome.seconds = time.perf_counter() - started
         return outcome
@@ -137,6 +165,16 @@ class ClaimExtractor:
             max_claims=self.settings.max_claims_per_window,
         )
         return await self.llm.ask(messages, ExtractionReply)
+
+    @staticmethod
+    def _speaker(speaker: str | None, window_text: str, outcome: ExtractionOutcome) -> str | None:
+        """The speaker if the passage names them; a speaker the passage never mentions (e.g.
+        copied from the prompt's examples) is dropped and counted, not kept."""
+        speaker = " ".join((speaker or "").split()) or None
+        if speaker is None or _grounded(speaker, window_text, min_word_length=3):
+            return speaker
+        outcome.dropped_speakers += 1
+        return None
 
     def _anchor(
         self, article: Article, window: Window, item: ExtractedClaim, outcome: ExtractionOutcome
@@ -155,17 +193,66 @@ class ClaimExtractor:
                 )
                 return None
             outcome.repaired += 1
+        window_text = _window_text(article, window)
+        if not _grounded(claim_text, window_text):
+            outcome.rejected.append(
+                RejectedClaim(
+                    claim_text,
+                    item.quote,
+                    "claim not grounded in the article passage (most of its words are not there)",
+                )
+            )
+            return None
+        if _share(claim_text, span.of(text)) < QUOTE_MIN_SHARE:
+            # The quote does not carry the claim (small models pair a claim with a neighbouring
+            # sentence): re-anchor to the window sentence that does, if one clearly does.
+            best = max(window.sentences, key=lambda s: _share(claim_text, s.of(text)))
+            if _share(claim_text, best.of(text)) < GROUNDING_MIN_SHARE:
+                outcome.rejected.append(
+                    RejectedClaim(claim_text, item.quote, "the quote does not carry the claim")
+                )
+                return None
+            span = best
+            outcome.repaired += 1
         return Claim.make(
             article_id=article.id,
             text=claim_text,
             quote=span.of(text),
             start=span.start,
             end=span.end,
-            speaker=(item.speaker or None),
+            speaker=self._speaker(item.speaker, window_text, outcome),
             claim_type=item.claim_type,
             checkworthiness=item.checkworthiness,
             claim_date=article.published,
         )
+
+
+GROUNDING_MIN_SHARE = 0.5
+"""Share of a claim's content words (4+ letters) that must occur in its window or the title."""
+
+
+def _window_text(article: Article, window: Window) -> str:
+    start = window.before.start if window.before else window.passage.start
+    end = window.after.end if window.after else window.passage.end
+    return f"{article.title or ''} {article.text[start:end]}"
+
+
+QUOTE_MIN_SHARE = 0.4
+"""Share of a claim's content words its quote must contain (else it is re-anchored)."""
+
+
+def _share(claim_text: str, source_text: str, min_word_length: int = 4) -> float:
+    """Share of the claim's content words (`min_word_length`+ letters) found in the source."""
+    content = {w for w in words(claim_text) if len(w) >= min_word_length}
+    if not content:
+        return 1.0
+    return len(content & set(words(source_text))) / len(content)
+
+
+def _grounded(claim_text: str, source_text: str, min_word_length: int = 4) -> bool:
+    """Whether the claim is mostly made of the source's words: decontextualisation may add a
+    few names, but a claim copied from elsewhere (e.g. the prompt's examples) is rejected."""
+    return _share(claim_text, source_text, min_word_length) >= GROUNDING_MIN_SHARE
 
 
 def _dedupe(claims: list[Claim], outcome: ExtractionOutcome) -> list[Claim]:

@@ -83,7 +83,12 @@ class FakeChatModel(JsonStructuredOutputMixin, BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return {"model_name": self.model_name}
+        # Part of LangChain's cache key: fakes that answer differently must not share replies.
+        if self.replies is not None:
+            source = "scripted"
+        else:
+            source = getattr(self.responder or heuristic_responder, "__qualname__", "responder")
+        return {"model_name": self.model_name, "responder": source}
 
     def _reply_text(self, messages: list[BaseMessage], schema: type[BaseModel] | None) -> str:
         self.calls += 1
@@ -136,6 +141,7 @@ class FakeChatModel(JsonStructuredOutputMixin, BaseChatModel):
 _PASSAGE = re.compile(r"<passage>\n?(.*?)\n?</passage>", re.S)
 _EVIDENCE = re.compile(r'<evidence number="(\d+)"[^>]*>\n?(.*?)\n?</evidence>', re.S)
 _CLAIM = re.compile(r"<claim>\n?(.*?)\n?</claim>", re.S)
+_DATA_TAG = re.compile(r"<passage>|<claim>")
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
 _WORD = re.compile(r"\w+")
 _NEGATION = {"not", "no", "never", "none", "neither", "nor", "false", "didn't", "isn't"}
@@ -147,9 +153,12 @@ def heuristic_responder(
     """Rule-based replies: sentences with digits become claims; word overlap decides verdicts.
 
     It reads only the delimited data sections of the rendered prompts (`<passage>`,
-    `<claim>`, `<evidence>`), so it works with any prompt wording that keeps those tags.
+    `<claim>`, `<evidence>`), so it works with any prompt wording that keeps those tags. It
+    reads the last message holding such a section: a re-ask ends with our correction, and a
+    real model answers it from the whole conversation.
     """
-    text = str(messages[-1].content)
+    with_data = [m for m in messages if m.type == "human" and _DATA_TAG.search(str(m.content))]
+    text = str((with_data or list(messages))[-1].content)
     if schema is ExtractionReply:
         return _extract(text)
     if schema is VerificationReply:

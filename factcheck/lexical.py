@@ -25,6 +25,8 @@ import numpy as np
 from bm25s.stopwords import STOPWORDS_EN
 
 logger = logging.getLogger(__name__)
+# bm25s sets its own logger to DEBUG when imported, which floods users' logs with index notes.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 _TMP_MAX_AGE = 3600.0
 

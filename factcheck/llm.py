@@ -2,7 +2,8 @@
 
 Retry ownership: the OpenAI SDK retries transport errors, 429 and 5xx (honouring Retry-After,
 `FACTCHECK_SDK_MAX_RETRIES`); this module re-asks only when the *content* is invalid
-(`FACTCHECK_MAX_REASKS`). Nothing else retries, so attempts never multiply.
+(`FACTCHECK_MAX_REASKS`). Nothing else retries, so attempts never multiply. `RetryCounter`
+only *observes* the SDK's retries (through the HTTP client handed to it) so they can be reported.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -19,6 +22,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_after_attempt
 
+from factcheck.cache import SQLiteLLMCache, response_schema
 from factcheck.config import Settings
 from factcheck.errors import ConfigError, LLMError, OutputValidationError
 from factcheck.models import Usage
@@ -31,6 +35,61 @@ Messages = Sequence[tuple[str, str]]
 Validator = Callable[[Any], None]
 
 _ROLE_TO_MESSAGE = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
+# The usage record of the `StructuredLLM.ask` running in this context, so that `RetryCounter`
+# can attribute what it sees on the wire to the call that caused it.
+_CALL_USAGE: ContextVar[Usage | None] = ContextVar("factcheck_call_usage", default=None)
+
+
+class RetryCounter:
+    """Counts what the OpenAI SDK retries on, without retrying anything itself.
+
+    It sees every HTTP attempt through the async `httpx` client given to `ChatOpenAI`
+    (`http_async_client`; `StructuredLLM` only calls async): 429 and 5xx responses, timeouts,
+    and re-sent requests (the SDK marks them with `x-stainless-retry-count`). Totals are kept
+    here; the counts also go to the `Usage` of the `StructuredLLM.ask` call in progress, so they
+    reach results and run summaries. It wraps `send` because an event hook never sees a timeout.
+    """
+
+    def __init__(self) -> None:
+        self.totals = Usage()
+        self._lock = threading.Lock()
+
+    def http_async_client(self, timeout: float) -> Any:
+        """An SDK-default async `httpx` client (httpx2 for openai>=3) reporting to this counter."""
+        import openai
+
+        counter = self
+
+        class CountingAsyncClient(openai.DefaultAsyncHttpxClient):  # type: ignore[misc,valid-type]
+            async def send(self, request: Any, **kwargs: Any) -> Any:
+                try:
+                    response = await super().send(request, **kwargs)
+                except Exception as exc:
+                    counter.observe(request, None, exc)
+                    raise
+                counter.observe(request, response, None)
+                return response
+
+        return CountingAsyncClient(timeout=timeout)
+
+    def observe(self, request: Any, response: Any | None, error: BaseException | None) -> None:
+        """Record one HTTP attempt (`response` is None when it raised `error`)."""
+        if request.headers.get("x-stainless-retry-count", "0") != "0":
+            self._bump("sdk_retries")
+        # httpx and httpx2 (openai>=3) both raise subclasses of their own `TimeoutException`.
+        if any(c.__name__ == "TimeoutException" for c in type(error).__mro__):
+            self._bump("timeouts")
+        elif response is not None and response.status_code == 429:
+            self._bump("retried_429")
+        elif response is not None and response.status_code >= 500:
+            self._bump("retried_5xx")
+
+    def _bump(self, name: str) -> None:
+        with self._lock:
+            setattr(self.totals, name, getattr(self.totals, name) + 1)
+        call = _CALL_USAGE.get()
+        if call is not None:
+            setattr(call, name, getattr(call, name) + 1)
 
 
 class InvalidOutput(Exception):
@@ -111,10 +170,14 @@ class StructuredLLM:
         max_concurrency: int = 8,
         rate_limiter: RateLimiter | None = None,
         max_output_tokens: int = 1024,
+        retry_counter: RetryCounter | None = None,
     ) -> None:
         self.chat_model = chat_model
         self.rate_limiter = rate_limiter or RateLimiter()
         self.max_output_tokens = max_output_tokens
+        self.totals = Usage()
+        """Running totals over every call this instance made (for live progress and budgets)."""
+        self.retry_counter = retry_counter
         self._slots = asyncio.Semaphore(max_concurrency)
         self.method = method
         self.max_reasks = max_reasks
@@ -122,6 +185,8 @@ class StructuredLLM:
             model_name or getattr(chat_model, "model_name", None) or type(chat_model).__name__
         )
         self.params = dict(params or {})
+        # Building a structured runnable converts the schema to JSON (~20 ms): once per schema.
+        self._runnables: dict[tuple[type[BaseModel], str], Any] = {}
 
     def describe(self) -> dict[str, object]:
         """Model name, structured-output method and parameters, for provenance."""
@@ -145,6 +210,23 @@ class StructuredLLM:
         """
         conversation = to_lc_messages(messages)
         usage = Usage()
+        token = _CALL_USAGE.set(usage)
+        try:
+            return await self._ask(conversation, schema, usage, validate, on_exhausted)
+        except LLMError as exc:
+            exc.usage = usage  # what the failed call spent still counts in the run's totals
+            raise
+        finally:
+            _CALL_USAGE.reset(token)
+
+    async def _ask(
+        self,
+        conversation: list[BaseMessage],
+        schema: type[T],
+        usage: Usage,
+        validate: Validator | None,
+        on_exhausted: Callable[[Any], Any] | None,
+    ) -> StructuredReply:
         errors: list[str] = []
         last_raw: list[str | None] = [None]
         last_parsed: list[Any] = [None]
@@ -197,20 +279,28 @@ class StructuredLLM:
             ) from None
         raise AssertionError("unreachable: tenacity returns or raises")  # pragma: no cover
 
+    def runnable(self, schema: type[BaseModel]) -> Any:
+        """The structured-output runnable for `schema` with the current method (cached)."""
+        key = (schema, self.method)
+        if key not in self._runnables:
+            self._runnables[key] = self.chat_model.with_structured_output(
+                schema, method=self.method, include_raw=True
+            )
+        return self._runnables[key]
+
     async def _attempt(
         self, conversation: list[BaseMessage], schema: type[T], usage: Usage
     ) -> tuple[T, str | None]:
         """One model call; parse errors become `InvalidOutput` with the conversation extended."""
-        runnable = self.chat_model.with_structured_output(
-            schema, method=self.method, include_raw=True
-        )
+        runnable = self.runnable(schema)
         estimate = estimate_tokens(
             [("", str(m.content)) for m in conversation], self.max_output_tokens
         )
         try:
             async with self._slots:
                 await self.rate_limiter.acquire(estimate)
-                result = await runnable.ainvoke(conversation)
+                with response_schema(schema):
+                    result = await runnable.ainvoke(conversation)
         except (ValidationError, json.JSONDecodeError) as exc:
             # json_schema mode raises from inside the call when the reply breaks the schema.
             usage.add(Usage(calls=1))
@@ -237,6 +327,7 @@ class StructuredLLM:
             estimate, reply_usage.prompt_tokens + reply_usage.completion_tokens
         )
         usage.add(reply_usage)
+        self.totals.add(reply_usage)
         raw = raw_text_of(raw_message)
         parsed = result.get("parsed")
         if parsed is None or result.get("parsing_error") is not None:
@@ -265,8 +356,14 @@ def _reask_text(error: str) -> str:
     )
 
 
-def build_chat_model(settings: Settings) -> tuple[BaseChatModel, str, str]:
-    """Create the configured chat model; returns `(model, display name, structured method)`."""
+def build_chat_model(
+    settings: Settings, retry_counter: RetryCounter | None = None
+) -> tuple[BaseChatModel, str, str]:
+    """Create the configured chat model; returns `(model, display name, structured method)`.
+
+    With a `retry_counter`, an OpenAI(-compatible) model gets HTTP clients that report the
+    SDK's retries to it (the SDK still owns and performs every retry).
+    """
     backend = settings.resolved_backend()
     if backend == "openai":
         from langchain_openai import ChatOpenAI
@@ -277,6 +374,9 @@ def build_chat_model(settings: Settings) -> tuple[BaseChatModel, str, str]:
                 "for OpenAI, or FACTCHECK_BASE_URL for an OpenAI-compatible server."
             )
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "none"
+        clients: dict[str, Any] = {}
+        if retry_counter is not None:
+            clients["http_async_client"] = retry_counter.http_async_client(settings.request_timeout)
         model = ChatOpenAI(
             model=settings.model,
             api_key=key,
@@ -286,6 +386,7 @@ def build_chat_model(settings: Settings) -> tuple[BaseChatModel, str, str]:
             timeout=settings.request_timeout,
             max_retries=settings.sdk_max_retries,
             stream_usage=True,
+            **clients,
         )
         method = settings.structured_output_method
         if method == "auto":
@@ -306,8 +407,12 @@ def structured_llm_from_settings(
     settings: Settings, chat_model: BaseChatModel | None = None
 ) -> StructuredLLM:
     """The `StructuredLLM` the pipeline uses, from settings (or around a given chat model)."""
+    counter: RetryCounter | None = None
     if chat_model is None:
-        chat_model, name, method = build_chat_model(settings)
+        counter = RetryCounter()
+        chat_model, name, method = build_chat_model(settings, counter)
+        if settings.llm_cache is not None:
+            chat_model.cache = SQLiteLLMCache(settings.llm_cache)
     else:
         name = getattr(chat_model, "model_name", None) or type(chat_model).__name__
         method = (
@@ -327,4 +432,5 @@ def structured_llm_from_settings(
         max_concurrency=settings.concurrency,
         rate_limiter=RateLimiter(settings.requests_per_minute, settings.tokens_per_minute),
         max_output_tokens=settings.max_output_tokens,
+        retry_counter=counter,
     )

@@ -27,7 +27,7 @@ from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackMana
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from factcheck.config import Settings
 from factcheck.errors import ConfigError, LLMError
@@ -237,7 +237,8 @@ class ChatLlamaCpp(JsonStructuredOutputMixin, BaseChatModel):
     """A llama.cpp model in this process, with the model's own chat template.
 
     Passing `response_schema` (a pydantic model or a JSON schema dict) constrains decoding to
-    that schema; pydantic models are length-capped with `capped_json_schema` first.
+    that schema; pydantic models are length-capped with `capped_json_schema` first (`caps`
+    overrides single limits, keyed `"Model.field"`).
     Generation is serialised per loaded model (a `Llama` is not reentrant); `ainvoke` runs it
     in a worker thread.
     """
@@ -249,6 +250,7 @@ class ChatLlamaCpp(JsonStructuredOutputMixin, BaseChatModel):
     temperature: float = 0.0
     max_tokens: int = 1024
     seed: int = 0
+    caps: dict[str, int] = Field(default_factory=dict)
 
     @property
     def _llm_type(self) -> str:
@@ -282,7 +284,7 @@ class ChatLlamaCpp(JsonStructuredOutputMixin, BaseChatModel):
         schema = kwargs.get("response_schema")
         if schema is not None:
             if isinstance(schema, type) and issubclass(schema, BaseModel):
-                schema = capped_json_schema(schema)
+                schema = capped_json_schema(schema, overrides=self.caps)
             _check_grammar(json.dumps(schema, sort_keys=True))
             request["response_format"] = {"type": "json_object", "schema": schema}
         return request
@@ -350,6 +352,8 @@ def build_local_chat_model(settings: Settings) -> tuple[ChatLlamaCpp, str]:
         temperature=settings.temperature,
         max_tokens=settings.max_output_tokens,
         seed=settings.local_seed,
+        # The prompt asks for at most this many claims; the grammar makes it a hard limit.
+        caps={"ExtractionReply.claims": settings.max_claims_per_window},
     )
     model.load()
     return model, f"{name} (llama.cpp, in-process)"

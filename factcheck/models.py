@@ -110,7 +110,10 @@ class Evidence(_Frozen):
 
     number: int = Field(ge=1)
     chunk: SourceChunk
-    score: float = Field(description="Fused (RRF) score.")
+    score: float = Field(
+        description="Fused (RRF) score, times the source's tier weight when tier weights are set "
+        "(see `Provenance.retrieval`)."
+    )
     dense_rank: int | None = None
     dense_similarity: float | None = None
     lexical_rank: int | None = None
@@ -135,20 +138,75 @@ class RejectedCitation(_Frozen):
     reason: str
 
 
+class ExcludedEvidence(_Frozen):
+    """A retrieved passage not shown to the verifier because it is not independent of the claim
+    (its publisher is the article's publisher or the claim's speaker)."""
+
+    chunk_id: str
+    source_id: str
+    publisher: str | None = None
+    title: str | None = None
+    reason: Literal["article_publisher", "speaker"]
+
+
+class PriorCheck(_Frozen):
+    """A published fact check (ClaimReview) of a claim close to this one."""
+
+    id: str
+    claim_reviewed: str
+    rating: str = Field(description="The reviewer's rating label (ClaimReview alternateName).")
+    rating_value: float | None = None
+    reviewer: str | None = None
+    review_date: date | None = None
+    url: str | None = None
+    claim_author: str | None = None
+    similarity: float = Field(description="Cosine similarity of the two claims' embeddings.")
+
+
 class Usage(BaseModel):
-    """Token usage and call counts, summed over LLM calls."""
+    """Token usage and call counts, summed over LLM calls.
+
+    `retried_429`, `retried_5xx` and `timeouts` count what the OpenAI SDK met on the wire and
+    retries on (each is retried unless that call's SDK retries were used up, in which case the
+    call fails); `sdk_retries` counts the requests the SDK re-sent. Re-asks are ours (`reasks`).
+    """
 
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     reasks: int = 0
+    retried_429: int = 0
+    retried_5xx: int = 0
+    timeouts: int = 0
+    sdk_retries: int = 0
 
     def add(self, other: Usage) -> None:
         """Accumulate another usage record into this one."""
-        self.calls += other.calls
-        self.prompt_tokens += other.prompt_tokens
-        self.completion_tokens += other.completion_tokens
-        self.reasks += other.reasks
+        for name in type(self).model_fields:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+class RetrievalRecord(BaseModel):
+    """The retrieval settings and source policy a result was produced with."""
+
+    top_k: int
+    candidates: int
+    rrf_k: int
+    cutoff: date | None = Field(
+        default=None, description="Evidence published after this day was left out."
+    )
+    cutoff_basis: Literal["as_of", "claim_date"] | None = None
+    include_undated: bool = True
+    allow_publishers: list[str] = Field(default_factory=list)
+    deny_publishers: list[str] = Field(default_factory=list)
+    tier_weights: dict[int, float] = Field(default_factory=dict)
+    not_independent: list[str] = Field(
+        default_factory=list,
+        description="Names whose publications were not accepted as evidence for this claim: "
+        "the article's publisher and the claim's speaker.",
+    )
+    max_evidence_age_days: int | None = None
+    prior_match_threshold: float | None = None
 
 
 class Provenance(BaseModel):
@@ -163,6 +221,7 @@ class Provenance(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict)
     usage: Usage = Field(default_factory=Usage)
     created_at: datetime | None = None
+    retrieval: RetrievalRecord | None = None
 
 
 class ClaimResult(BaseModel):
@@ -177,12 +236,42 @@ class ClaimResult(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     rejected_citations: list[RejectedCitation] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)
+    excluded_evidence: list[ExcludedEvidence] = Field(default_factory=list)
+    stale_evidence: bool = Field(
+        default=False,
+        description="The newest dated citation is more than `max_evidence_age_days` older "
+        "than the claim's date (or the as-of date, else the day of the verdict).",
+    )
+    evidence_age_days: int | None = Field(
+        default=None, description="Age of the newest dated citation on that day, in days."
+    )
+    prior_checks: list[PriorCheck] = Field(
+        default_factory=list, description="Earlier fact checks of a close claim, closest first."
+    )
     provenance: Provenance
     verifier: str = Field(default="llm", description="Which verifier produced the verdict.")
     notes: list[str] = Field(
         default_factory=list,
         description="Short machine-written remarks, e.g. a cascade's hand-off or disagreement.",
     )
+
+
+class ArticleRecord(BaseModel):
+    """An article's text and metadata, written once per article so reports can show claims in
+    context (claim offsets index into `text`)."""
+
+    type: Literal["article"] = "article"
+    id: str
+    title: str | None = None
+    url: str | None = None
+    published: date | None = None
+    publisher: str | None = None
+    text: str
+
+    @classmethod
+    def from_article(cls, article: Article) -> ArticleRecord:
+        """The record of an input article."""
+        return cls(**article.model_dump())
 
 
 class ErrorRecord(BaseModel):
@@ -230,6 +319,12 @@ class RunSummary(BaseModel):
     verdicts: dict[str, int] = Field(default_factory=dict)
     usage: Usage = Field(default_factory=Usage)
     cost_usd: float | None = Field(default=None, description="None when the model is unpriced.")
+
+    @property
+    def cost_per_claim_usd(self) -> float | None:
+        """Run cost divided by the claims checked (None when unpriced or no claims)."""
+        return self.cost_usd / self.claims if self.cost_usd is not None and self.claims else None
+
     deduplicated: int = 0
     skipped: int = Field(default=0, description="Items already done by an earlier attempt.")
     stopped: str | None = Field(default=None, description="Why the run stopped early, if it did.")
@@ -237,5 +332,6 @@ class RunSummary(BaseModel):
 
 
 RunLine = Annotated[
-    RunHeader | ClaimResult | ErrorRecord | ItemDone | RunSummary, Field(discriminator="type")
+    RunHeader | ArticleRecord | ClaimResult | ErrorRecord | ItemDone | RunSummary,
+    Field(discriminator="type"),
 ]

@@ -11,20 +11,29 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Collection, Iterable
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 from factcheck.errors import FactcheckError, InputError
+from factcheck.evidence_policy import (
+    RetrievalSettings,
+    evidence_age,
+    not_independent,
+    split_independent,
+)
 from factcheck.extract import ClaimExtractor, ExtractionOutcome
 from factcheck.models import (
     Article,
+    ArticleRecord,
     Claim,
     ClaimResult,
     ErrorRecord,
     Evidence,
+    PriorCheck,
     Provenance,
+    RetrievalRecord,
     Usage,
 )
 from factcheck.verify import ClaimVerifier
@@ -46,6 +55,8 @@ class ItemBlock:
     item_id: str
     records: list[Record]
     usage: Usage = field(default_factory=Usage)
+    article: ArticleRecord | None = None
+    """The article's text and metadata, written before its records."""
 
 
 def item_id_of(item: Article | InputError) -> str:
@@ -54,7 +65,8 @@ def item_id_of(item: Article | InputError) -> str:
 
 
 class Retriever(Protocol):
-    """What the pipeline needs from the reference store."""
+    """What the pipeline needs from the reference store. `where` and `tier_weights` are
+    passed, and `publishers` called, only when a source policy asks for them."""
 
     def search(
         self,
@@ -64,6 +76,8 @@ class Retriever(Protocol):
         candidates: int,
         rrf_k: int,
         published_on_or_before: date | None = None,
+        where: dict[str, Any] | None = None,
+        tier_weights: Mapping[int, float] | None = None,
     ) -> list[Evidence]:
         """Top-k evidence for a query."""
         ...
@@ -72,15 +86,19 @@ class Retriever(Protocol):
         """A hash identifying the collection's current contents."""
         ...
 
+    def publishers(self) -> list[str]:
+        """Distinct publisher names as stored."""
+        ...
 
-@dataclass(frozen=True)
-class RetrievalSettings:
-    """How evidence is fetched for a claim."""
 
-    top_k: int = 6
-    candidates: int = 30
-    rrf_k: int = 60
-    evidence_before_claim_date: bool = False
+class PriorMatcher(Protocol):
+    """Published fact checks (ClaimReviews) to match claims against."""
+
+    threshold: float
+
+    def match(self, text: str) -> list[PriorCheck]:
+        """Fact checks of claims at least `threshold` similar to `text`, closest first."""
+        ...
 
 
 @dataclass
@@ -121,6 +139,7 @@ class Pipeline:
         model_params: dict[str, object] | None = None,
         embedder: str | None = None,
         collection: str | None = None,
+        priors: PriorMatcher | None = None,
     ) -> None:
         self.extractor = extractor
         self.retriever = retriever
@@ -131,6 +150,7 @@ class Pipeline:
         self.model_params = dict(model_params or {})
         self.embedder = embedder
         self.collection = collection
+        self.priors = priors
         self.stats = RunStats()
         self._by_claim: dict[str, asyncio.Task[ClaimResult]] = {}
 
@@ -176,7 +196,8 @@ class Pipeline:
         """Retrieve and verify given claims (no extraction), results in input order."""
         claims = list(claims)
         self.stats.claims += len(claims)
-        records = [r for r, _ in await asyncio.gather(*(self._claim_record(c) for c in claims))]
+        pairs = await asyncio.gather(*(self._claim_record(c) for c in claims))
+        records = [record for record, _ in pairs]
         for record in records:
             self.stats.count(record)
         return list(records)
@@ -226,35 +247,44 @@ class Pipeline:
             await out.put(None)
 
     async def _article_block(self, article: Article) -> ItemBlock:
+        article_record = ArticleRecord.from_article(article)
         try:
             outcome = await self.extractor.extract(article)
         except Exception as exc:  # noqa: BLE001 - isolate any failure to this article
             log.warning("extraction failed for article %s: %s", article.id, exc)
-            return ItemBlock(
-                article.id, [_error(article.id, "extract", exc, article_id=article.id)]
-            )
+            spent = _spent_by(exc)
+            self.stats.usage.add(spent)
+            error = _error(article.id, "extract", exc, article_id=article.id)
+            return ItemBlock(article.id, [error], spent, article=article_record)
         self.stats.claims += len(outcome.claims)
         self.stats.usage.add(outcome.usage)
         usage = outcome.usage.model_copy()
-        records = []
-        for record, owned in await asyncio.gather(
-            *(self._claim_record(c, outcome) for c in outcome.claims)
+        records: list[Record] = [
+            _error(f"{article.id}@{f.start}-{f.end}", "extract", f.error, article_id=article.id)
+            for f in outcome.failed_windows
+        ]
+        for record, spent in await asyncio.gather(
+            *(self._claim_record(c, outcome, article.publisher) for c in outcome.claims)
         ):
             records.append(record)
-            if owned and isinstance(record, ClaimResult):
-                usage.add(record.provenance.usage)
-        return ItemBlock(article.id, records, usage)
+            usage.add(spent)
+        return ItemBlock(article.id, records, usage, article=article_record)
 
     async def _claim_record(
-        self, claim: Claim, outcome: ExtractionOutcome | None = None
-    ) -> tuple[Record, bool]:
-        """The record for one claim, and whether this call did the work (False for a claim
-        already checked for another article)."""
-        key = claim.dedup_key
+        self,
+        claim: Claim,
+        outcome: ExtractionOutcome | None = None,
+        publisher: str | None = None,
+    ) -> tuple[Record, Usage]:
+        """The record for one claim, and the LLM usage this call is accountable for (none for
+        a claim already checked for another article). Occurrences share a verdict only when
+        they also share the evidence rules: cutoff day and the names not independent of them."""
+        own = self._own_names(claim, publisher)
+        key = "|".join([claim.dedup_key, str(self.retrieval.cutoff(claim)[0]), *sorted(own)])
         task = self._by_claim.get(key)
         owned = task is None
         if task is None:
-            task = asyncio.create_task(self._check(claim, outcome))
+            task = asyncio.create_task(self._check(claim, outcome, own))
             self._by_claim[key] = task
         else:
             self.stats.deduplicated += 1
@@ -263,34 +293,52 @@ class Pipeline:
         except Exception as exc:  # noqa: BLE001 - isolate any failure to this claim
             stage = getattr(exc, "stage", "verify")
             cause = getattr(exc, "cause", exc)
-            return _error(claim.id, stage, cause, article_id=claim.article_id, claim=claim), owned
+            spent = _spent_by(cause) if owned else Usage()
+            if owned:
+                self.stats.usage.add(spent)
+            return _error(claim.id, stage, cause, article_id=claim.article_id, claim=claim), spent
         if owned:
-            return result, owned
+            return result, result.provenance.usage
         # The same claim from another article: attach the shared verdict to this occurrence.
         copy_id = self.verifier.result_id(claim, result.evidence, result.provenance)
-        return result.model_copy(update={"claim": claim, "id": copy_id}), owned
+        return result.model_copy(update={"claim": claim, "id": copy_id}), Usage()
 
-    async def _check(self, claim: Claim, outcome: ExtractionOutcome | None) -> ClaimResult:
+    def _own_names(self, claim: Claim, publisher: str | None) -> dict[str, str]:
+        if not self.retrieval.exclude_own_sources:
+            return {}
+        return not_independent(claim.speaker, publisher)
+
+    def _search(self, claim: Claim, record: RetrievalRecord, own: bool) -> list[Evidence]:
+        """Retrieval under the source policy; over-fetches when own sources will be dropped."""
+        r = self.retrieval
+        return self.retriever.search(
+            claim.text,
+            k=min(2 * r.top_k, max(r.candidates, r.top_k)) if own else r.top_k,
+            candidates=r.candidates,
+            rrf_k=r.rrf_k,
+            published_on_or_before=record.cutoff,
+            **r.search_options(lambda: self.retriever.publishers()),
+        )
+
+    async def _check(
+        self, claim: Claim, outcome: ExtractionOutcome | None, own: dict[str, str]
+    ) -> ClaimResult:
+        record = self.retrieval.record(claim, own, self.priors.threshold if self.priors else None)
         provenance = Provenance(
             model=self.model,
             model_params=self.model_params,
             prompt_hashes=self.prompt_hashes(),
             embedder=self.embedder,
             collection=self.collection,
+            retrieval=record,
         )
         if outcome is not None:
             provenance.timings["extract_article"] = round(outcome.seconds, 4)
         started = time.perf_counter()
         try:
-            cutoff = claim.claim_date if self.retrieval.evidence_before_claim_date else None
-            evidence = await asyncio.to_thread(
-                self.retriever.search,
-                claim.text,
-                k=self.retrieval.top_k,
-                candidates=self.retrieval.candidates,
-                rrf_k=self.retrieval.rrf_k,
-                published_on_or_before=cutoff,
-            )
+            priors = await asyncio.to_thread(self.priors.match, claim.text) if self.priors else []
+            found = await asyncio.to_thread(self._search, claim, record, bool(own))
+            evidence, excluded = split_independent(found, own, self.retrieval.top_k)
             provenance.collection_fingerprint = self.retriever.fingerprint()
         except Exception as exc:
             raise _StageError("retrieve", exc) from exc
@@ -300,7 +348,24 @@ class Pipeline:
         except Exception as exc:
             raise _StageError("verify", exc) from exc
         self.stats.usage.add(result.provenance.usage)
-        return result
+        made = result.provenance.created_at
+        day = record.cutoff or (made.date() if made else date.today())
+        age = evidence_age(result.citations, day)
+        limit = self.retrieval.max_evidence_age_days
+        return result.model_copy(
+            update={
+                "excluded_evidence": excluded,
+                "prior_checks": priors,
+                "evidence_age_days": age,
+                "stale_evidence": bool(limit and age is not None and age > limit),
+            }
+        )
+
+
+def _spent_by(exc: BaseException) -> Usage:
+    """Usage a failed LLM call reported on its exception (see `LLMError.usage`)."""
+    usage = getattr(exc, "usage", None)
+    return usage if isinstance(usage, Usage) else Usage()
 
 
 class _StageError(Exception):

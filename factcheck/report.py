@@ -11,7 +11,16 @@ from pathlib import Path
 from pydantic import TypeAdapter, ValidationError
 
 from factcheck.errors import InputError
-from factcheck.models import ClaimResult, ErrorRecord, ItemDone, RunHeader, RunLine, RunSummary
+from factcheck.html_parts import safe_url
+from factcheck.models import (
+    ArticleRecord,
+    ClaimResult,
+    ErrorRecord,
+    ItemDone,
+    RunHeader,
+    RunLine,
+    RunSummary,
+)
 
 _LINE = TypeAdapter(RunLine)
 
@@ -25,11 +34,13 @@ class RunResults:
     errors: list[ErrorRecord] = field(default_factory=list)
     done: list[ItemDone] = field(default_factory=list)
     summary: RunSummary | None = None
+    articles: dict[str, ArticleRecord] = field(default_factory=dict)
+    """Article records by id, in file order (the first record of an id wins)."""
 
 
 def iter_lines(
     path: Path,
-) -> Iterator[RunHeader | ClaimResult | ErrorRecord | ItemDone | RunSummary]:
+) -> Iterator[RunHeader | ArticleRecord | ClaimResult | ErrorRecord | ItemDone | RunSummary]:
     """Parse a results file line by line; a malformed line raises `InputError` naming it."""
     with Path(path).open(encoding="utf-8") as handle:
         for number, text in enumerate(handle, start=1):
@@ -50,6 +61,8 @@ def read_results(path: Path) -> RunResults:
     for line in iter_lines(path):
         if isinstance(line, RunHeader):
             run.header = line
+        elif isinstance(line, ArticleRecord):
+            run.articles.setdefault(line.id, line)
         elif isinstance(line, ClaimResult):
             run.results.append(line)
         elif isinstance(line, ErrorRecord):
@@ -111,9 +124,11 @@ def markdown_report(run: RunResults) -> str:
                 f"check-worthiness {c.checkworthiness:.2f} · offsets {c.start}–{c.end}",
                 f"- Verifier: {r.verifier} · rationale: {_md(r.rationale)}",
             ]
+            lines += audit_lines(r)
             for cit in r.citations:
                 source = _md(cit.source_title) or cit.chunk_id
-                link = f" <{cit.source_url}>" if cit.source_url else ""
+                url = safe_url(cit.source_url)
+                link = f" <{url}>" if url and not set(url) & set("<>") else ""
                 date = f", {cit.published.isoformat()}" if cit.published else ""
                 lines.append(f"  - “{_md(cit.quote)}” — {source}{date}{link}")
             if r.rejected_citations:
@@ -136,6 +151,38 @@ def markdown_report(run: RunResults) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+def audit_lines(r: ClaimResult) -> list[str]:
+    """Markdown lines on a result's evidence rules: result id, cutoff day, stale evidence,
+    evidence excluded as not independent, and earlier fact checks of the claim."""
+    retrieval = r.provenance.retrieval
+    lines = [f"- Result `{r.id}` (`factcheck show {r.id}`)"]
+    if retrieval and retrieval.cutoff:
+        basis = "claim date" if retrieval.cutoff_basis == "claim_date" else "as-of date"
+        lines[0] += f" · evidence published by {retrieval.cutoff.isoformat()} ({basis})"
+    if r.stale_evidence:
+        limit = retrieval.max_evidence_age_days if retrieval else None
+        lines.append(
+            f"- ⚠️ Stale evidence: the newest cited source is {r.evidence_age_days} days old"
+            + (f" (limit {limit})" if limit else "")
+        )
+    if r.excluded_evidence:
+        names = sorted({_md(e.publisher) for e in r.excluded_evidence if e.publisher})
+        lines.append(
+            f"- {len(r.excluded_evidence)} passage(s) left out as not independent (published "
+            f"by the article's publisher or the claim's speaker: {', '.join(names)})"
+        )
+    for prior in r.prior_checks:
+        url = safe_url(prior.url)
+        link = f" <{url}>" if url and not set(url) & set("<>") else ""
+        when = f", {prior.review_date.isoformat()}" if prior.review_date else ""
+        lines.append(
+            f"- Previously fact-checked: **{_md(prior.rating)}** by "
+            f"{_md(prior.reviewer) or 'unknown reviewer'}{when}{link} — "
+            f"“{_md(prior.claim_reviewed)}” (similarity {prior.similarity:.2f})"
+        )
+    return lines
 
 
 def dump_json(data: object) -> str:

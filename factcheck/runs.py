@@ -8,6 +8,7 @@ same file. A file that already ends with a summary line is finished: resuming it
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -99,6 +100,8 @@ class BlockWriter:
     def write_block(self, block: ItemBlock) -> None:
         """Append an item's records and its done-marker atomically enough for resume."""
         lines = [r.model_dump_json() for r in block.records]
+        if block.article is not None:
+            lines.insert(0, block.article.model_dump_json())
         done = ItemDone(item_id=block.item_id, records=len(block.records), usage=block.usage)
         lines.append(done.model_dump_json())
         self._write("\n".join(lines) + "\n")
@@ -170,3 +173,20 @@ def summarize(
         stopped=stopped,
         wall_seconds=round(wall_seconds, 3),
     )
+
+
+def parse_shard(value: str) -> tuple[int, int]:
+    """`"K/N"` → (K, N) with 0 ≤ K < N; raises ValueError with the expected form."""
+    try:
+        k, n = (int(part) for part in value.split("/"))
+    except ValueError:
+        raise ValueError(f"--shard {value!r}: expected K/N, e.g. 0/2") from None
+    if not 0 <= k < n:
+        raise ValueError(f"--shard {value!r}: need 0 <= K < N")
+    return k, n
+
+
+def in_shard(item_id: str, shard: tuple[int, int]) -> bool:
+    """Whether an item belongs to shard K of N (stable hash of its id, same on every machine)."""
+    k, n = shard
+    return int(hashlib.sha256(item_id.encode("utf-8")).hexdigest(), 16) % n == k

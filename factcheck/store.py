@@ -17,7 +17,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -62,6 +62,7 @@ _OPERATIONAL_KEYS = frozenset(
 )
 
 Embedder = EmbeddingFunction[Documents]
+SearchMode = Literal["hybrid", "dense", "lexical"]
 
 
 class IngestReport(BaseModel):
@@ -116,6 +117,7 @@ class ReferenceStore:
         self._mode = mode
         self._lexical_dir = Path(settings.chroma_path) / "lexical" / settings.collection
         self._lexical: LexicalIndex | None = None
+        self._publishers: tuple[str, list[str]] | None = None
         self._lock = threading.Lock()
 
     # ---------------------------------------------------------------------------------------
@@ -151,9 +153,36 @@ class ReferenceStore:
         """The embedding function's registered name (recorded in provenance)."""
         return self._ef.name()
 
+    @property
+    def client(self) -> ClientAPI:
+        """The Chroma client (other collections, e.g. prior fact checks, share it)."""
+        return self._client
+
+    @property
+    def embedding_function(self) -> Embedder:
+        """The embedding function of the collection."""
+        return self._ef
+
     def count(self) -> int:
         """Number of chunks in the collection."""
         return self._collection.count()
+
+    def publishers(self) -> list[str]:
+        """Distinct publisher names as stored, sorted; scanned once per fingerprint."""
+        fingerprint = self.fingerprint()
+        cached = self._publishers
+        if cached is not None and cached[0] == fingerprint:
+            return cached[1]
+        names = sorted(
+            {
+                str(meta["publisher"])
+                for page in self._scan(include=["metadatas"])
+                for meta in page["metadatas"]
+                if meta and meta.get("publisher")
+            }
+        )
+        self._publishers = (fingerprint, names)
+        return names
 
     def fingerprint(self) -> str:
         """The collection's content fingerprint, read fresh (another process may have ingested).
@@ -381,6 +410,8 @@ class ReferenceStore:
         published_on_or_before: date | None = None,
         include_undated: bool = True,
         where: dict[str, Any] | None = None,
+        mode: SearchMode = "hybrid",
+        tier_weights: Mapping[int, float] | None = None,
     ) -> list[Evidence]:
         """Hybrid search for one query; see `search_many`."""
         return self.search_many(
@@ -391,6 +422,8 @@ class ReferenceStore:
             published_on_or_before=published_on_or_before,
             include_undated=include_undated,
             where=where,
+            mode=mode,
+            tier_weights=tier_weights,
         )[0]
 
     def search_many(
@@ -403,13 +436,20 @@ class ReferenceStore:
         published_on_or_before: date | None = None,
         include_undated: bool = True,
         where: dict[str, Any] | None = None,
+        mode: SearchMode = "hybrid",
+        tier_weights: Mapping[int, float] | None = None,
     ) -> list[list[Evidence]]:
         """For each query, the top `k` chunks by RRF of the dense and BM25 top-`candidates`,
         numbered from 1. Defaults come from settings (top_k, candidates, rrf_k).
+        `mode="dense"` or `"lexical"` ranks by that one ranking alone (for evals).
 
         `published_on_or_before` keeps chunks of sources published on or before that date
         (undated sources too unless `include_undated=False`); `where` is a Chroma metadata
         filter applied to both rankings. Queries are embedded in one batch.
+
+        `tier_weights` (credibility tier → weight) multiplies each fused score by the weight of
+        its source's tier (1.0 for untiered sources and tiers not listed) before the top-`k`
+        cut; `Evidence.score` is then the weighted score.
         """
         k = k or self._settings.top_k
         candidates = max(candidates or self._settings.candidates, k)
@@ -419,21 +459,54 @@ class ReferenceStore:
         if self.count() == 0:
             return [[] for _ in queries]
         vectors = np.asarray(self._ef.embed_query(list(queries)), dtype=np.float32)
-        dense = self._dense(
-            vectors, candidates, _chroma_where(published_on_or_before, include_undated, where)
+        if mode not in ("hybrid", "dense", "lexical"):
+            raise ValueError(f"search mode must be hybrid, dense or lexical, not {mode!r}")
+        dense = (
+            self._dense(
+                vectors, candidates, _chroma_where(published_on_or_before, include_undated, where)
+            )
+            if mode != "lexical"
+            else [[] for _ in queries]
         )
         lexical = [
             self._lexical_search(q, candidates, published_on_or_before, include_undated, where)
+            if mode != "dense"
+            else []
             for q in queries
         ]
         fused = [
-            rrf_fuse([[i for i, _ in d], [i for i, _ in lx]], rrf_k)[:k]
+            rrf_fuse([[i for i, _ in d], [i for i, _ in lx]], rrf_k)
             for d, lx in zip(dense, lexical, strict=True)
         ]
+        if tier_weights:
+            fused = self._weigh(fused, tier_weights)
+        fused = [hits[:k] for hits in fused]
         records = self._fetch({i for hits in fused for i, _ in hits})
         return [
             self._evidence(hits, dict(d), dict(lx), vector, records)
             for hits, d, lx, vector in zip(fused, dense, lexical, vectors, strict=True)
+        ]
+
+    def _weigh(
+        self, fused: list[list[tuple[str, float]]], weights: Mapping[int, float]
+    ) -> list[list[tuple[str, float]]]:
+        """Each ranking rescored by its chunks' tier weights and re-sorted (stable)."""
+        ids = sorted({i for hits in fused for i, _ in hits})
+        if not ids:
+            return fused
+        got = self._collection.get(ids=ids, include=["metadatas"])
+        tiers = {
+            i: (meta or {}).get("credibility_tier")
+            for i, meta in zip(got["ids"], got["metadatas"] or [], strict=True)
+        }
+
+        def weight(chunk_id: str) -> float:
+            tier = tiers.get(chunk_id)
+            return weights.get(tier, 1.0) if isinstance(tier, int) else 1.0
+
+        return [
+            sorted(((i, s * weight(i)) for i, s in hits), key=lambda pair: -pair[1])
+            for hits in fused
         ]
 
     def _dense(

@@ -134,3 +134,87 @@ def test_kill_9_then_resume_gives_every_result_exactly_once(env, tmp_path):
     assert len(keys) == len(set(keys)) == 80
     assert run.summary is not None and run.summary.results == 80
     assert run.summary.skipped >= 5
+
+
+def test_extract_several_articles_in_one_event_loop(env, tmp_path):
+    articles = tmp_path / "a.jsonl"
+    articles.write_text(
+        '{"id": "x1", "text": "Exports rose 4% in March 2026."}\n'
+        '{"id": "x2", "text": "The bridge cost 3 million dollars in 2025."}\n',
+        encoding="utf-8",
+    )
+    out_file = tmp_path / "claims.jsonl"
+    result = invoke("extract", str(articles), "--out", str(out_file))
+    assert result.exit_code == EXIT_OK, result.output
+    lines = out_file.read_text(encoding="utf-8").splitlines()
+    assert {json.loads(line)["article_id"] for line in lines} == {"x1", "x2"}
+
+
+def test_every_kind_of_bad_input_is_reported_and_the_rest_proceeds(env, tmp_path):
+    assert invoke("ingest", str(REFERENCES)).exit_code == EXIT_OK
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    good = "Mexico sent 37 cartel prisoners to the United States in January 2026."
+    (batch / "good.txt").write_text(good, encoding="utf-8")
+    (batch / "empty.txt").write_text("", encoding="utf-8")
+    (batch / "huge.txt").write_text("Numbers 12 rise. " * 400_000, encoding="utf-8")  # ~6.8 MB
+    (batch / "binary.txt").write_bytes(b"\x7fELF\x00\x00\x01binary")
+    (batch / "latin1.txt").write_bytes("Año de crisis: 12 % más".encode("latin-1"))
+    (batch / "page.html").write_text(
+        "<html><head><title>T</title><script>alert('x')</script></head><body>"
+        f"<p>{good} The transfer was the third.</p>"
+        "<script>document.write('injected 99')</script></body></html>",
+        encoding="utf-8",
+    )
+    (batch / "lines.jsonl").write_text(
+        json.dumps({"id": "ok-1", "text": "Exports rose 4% in March 2026."})
+        + "\n"
+        + "{not json\n"
+        + json.dumps({"id": "no-text", "title": "missing the text field"})
+        + "\n"
+        + json.dumps({"id": "ok-1", "text": "Duplicate id, different text 5."})
+        + "\n",
+        encoding="utf-8",
+    )
+    result = invoke("run", str(batch), "--out", str(tmp_path / "bad-run"))
+    assert result.exit_code == EXIT_PARTIAL, result.output
+    run = read_results(tmp_path / "bad-run" / "results.jsonl")
+    messages = " | ".join(e.message for e in run.errors if e.stage == "input")
+    for name in (
+        "empty.txt",
+        "huge.txt",
+        "binary.txt",
+        "latin1.txt",
+        "lines.jsonl:2",
+        "lines.jsonl:3",
+        "lines.jsonl:4",
+    ):
+        assert name in messages, f"no input error for {name}: {messages}"
+    assert sum(e.stage == "input" for e in run.errors) == 7
+    articles = {a.id: a for a in run.articles.values()}
+    html_article = next(a for a in articles.values() if a.title == "T")
+    assert "alert" not in html_article.text and "injected" not in html_article.text
+    assert {r.claim.article_id for r in run.results} >= {"ok-1", html_article.id}
+    assert "error" in result.output  # each failure is also on stderr
+
+
+def test_doctor_reports_each_part(env):
+    result = invoke("doctor")
+    assert result.exit_code == EXIT_OK, result.output
+    for part in ("LLM", "embedder", "Chroma"):
+        assert part in result.output
+    assert "failed" not in result.output
+
+
+def test_doctor_fails_when_the_llm_server_is_unreachable_and_never_shows_the_key(env, monkeypatch):
+    secret = "sk-this-must-never-be-printed-1234"
+    monkeypatch.setenv("FACTCHECK_LLM_BACKEND", "openai")
+    monkeypatch.setenv("FACTCHECK_OPENAI_API_KEY", secret)
+    monkeypatch.setenv("FACTCHECK_BASE_URL", "http://127.0.0.1:9/v1")  # discard port: refused
+    monkeypatch.setenv("FACTCHECK_SDK_MAX_RETRIES", "0")
+    monkeypatch.setenv("FACTCHECK_REQUEST_TIMEOUT", "5")
+    result = invoke("doctor")
+    assert result.exit_code == EXIT_CONFIG
+    assert "failed" in result.output
+    assert secret not in result.output
+    assert secret not in invoke("run", "--help").output

@@ -53,6 +53,6 @@ def test_empty_values_in_env_mean_default(monkeypatch):
 
 def test_small_model_profile_applies_only_to_local_and_unset_values():
     local = Settings(_env_file=None, llm_backend="local", top_k=9).for_backend()
-    assert local.extraction_window_sentences == 3 and local.top_k == 9
+    assert local.max_claims_per_window == 4 and local.top_k == 9
     remote = Settings(_env_file=None, llm_backend="fake").for_backend()
-    assert remote.extraction_window_sentences == 8
+    assert remote.max_claims_per_window == 8 and remote.top_k == 6

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
 import textwrap
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, ClassVar
 
 import chromadb
 import numpy as np
@@ -71,6 +75,18 @@ def test_paraphrase_closer_than_unrelated(minilm: emb.MiniLMEmbeddingFunction) -
     )
     assert a @ b > 0.5
     assert a @ b > a @ c + 0.3
+
+
+def test_concurrent_first_use_loads_one_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    checks: list[Path] = []
+    real_check = emb._check_model_file
+    monkeypatch.setattr(emb, "_check_model_file", lambda p: (checks.append(p), real_check(p)))
+    ef = emb.MiniLMEmbeddingFunction(intra_op_threads=3)  # a thread count no other test uses
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: ef.embed(TEXTS[:3]), range(4)))
+    assert len(checks) == 1
+    for r in results[1:]:
+        np.testing.assert_array_equal(r, results[0])
 
 
 def test_empty_input(minilm: emb.MiniLMEmbeddingFunction) -> None:
@@ -268,6 +284,63 @@ def test_openai_missing_key_fails_on_use_not_on_reopen(monkeypatch: pytest.Monke
     ef = emb.OpenAIEmbeddingFunction.build_from_config({"model": "text-embedding-3-small"})
     with pytest.raises(emb.EmbeddingConfigError, match="FACTCHECK_OPENAI_API_KEY"):
         ef.embed(["x"])
+
+
+class _EmbeddingsHandler(BaseHTTPRequestHandler):
+    """A minimal OpenAI-compatible /v1/embeddings endpoint on 127.0.0.1."""
+
+    seen: ClassVar[list[dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body["auth"] = self.headers.get("Authorization")
+        self.seen.append(body)
+        data = []
+        for i, text in enumerate(body["input"]):
+            vector = np.array([len(text), 1.0, 2.0], dtype=np.float32)
+            if body.get("encoding_format") == "base64":
+                embedding: Any = base64.b64encode(vector.tobytes()).decode()
+            else:
+                embedding = vector.tolist()
+            data.append({"object": "embedding", "index": i, "embedding": embedding})
+        payload = json.dumps(
+            {
+                "object": "list",
+                "data": data,
+                "model": body["model"],
+                "usage": {"prompt_tokens": 1, "total_tokens": 1},
+            }
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+def test_openai_sdk_against_local_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _EmbeddingsHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setenv("FACTCHECK_OPENAI_API_KEY", "sk-local")
+        ef = emb.embedder_from_settings(
+            "openai",
+            model="text-embedding-3-small",
+            base_url=f"http://127.0.0.1:{server.server_port}/v1",
+            max_batch_inputs=2,
+            max_retries=0,
+        )
+        out = ef(["one", "three", "fives"])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [r["input"] for r in _EmbeddingsHandler.seen] == [["one", "three"], ["fives"]]
+    assert {r["auth"] for r in _EmbeddingsHandler.seen} == {"Bearer sk-local"}
+    np.testing.assert_array_equal(np.vstack(out)[:, 0], [3, 5, 5])
 
 
 def test_factory_defaults_and_errors() -> None:

@@ -90,3 +90,66 @@ def test_windows_cover_all_sentences_with_context():
     assert windows[0].before is None and windows[0].after is not None
     assert windows[1].passage.of(ARTICLE.text).startswith("The USMCA")
     assert windows[1].before.of(ARTICLE.text) == "She spoke to reporters in Mexico City."
+
+
+async def test_a_failing_window_keeps_the_other_windows_claims():
+    replies = ["not json", {"claims": [claim("The USMCA will be reviewed in July 2026", "x y")]}]
+    outcome = await extractor(replies, window_sentences=2, context_sentences=0).extract(ARTICLE)
+    assert [c.quote for c in outcome.claims] == ["The USMCA will be reviewed in July 2026"]
+    assert len(outcome.failed_windows) == 1 and outcome.failed_windows[0].start == 0
+    assert outcome.usage.calls == 2
+
+
+async def test_all_windows_failing_fails_the_article():
+    import pytest
+
+    from factcheck.errors import OutputValidationError
+
+    with pytest.raises(OutputValidationError) as info:
+        await extractor(["bad", "worse"], window_sentences=2).extract(ARTICLE)
+    assert info.value.usage.calls == 2
+
+
+async def test_claims_not_grounded_in_the_passage_are_rejected():
+    reply = {
+        "claims": [
+            claim(
+                "Sheinbaum said homicides fell 37% in 2025",
+                "Bus fares in the capital fell after the mayor intervened",
+            )
+        ]
+    }
+    outcome = await extractor([reply], window_sentences=10).extract(ARTICLE)
+    assert outcome.claims == []
+    assert "not grounded" in outcome.rejected[0].reason
+
+
+async def test_speakers_the_passage_never_names_are_dropped():
+    reply = {
+        "claims": [
+            claim(
+                "homicides fell 37% in 2025", "Homicides fell 37% in 2025", speaker="Maria Lopez"
+            ),
+            claim(
+                "The USMCA will be reviewed in July 2026",
+                "The USMCA will be reviewed in July 2026",
+                speaker="Sheinbaum",
+            ),
+        ]
+    }
+    outcome = await extractor([reply], window_sentences=10).extract(ARTICLE)
+    assert [c.speaker for c in outcome.claims] == [None, "Sheinbaum"]
+    assert outcome.dropped_speakers == 1
+
+
+async def test_a_quote_that_does_not_carry_the_claim_is_reanchored():
+    reply = {
+        "claims": [
+            claim(
+                "She spoke to reporters in Mexico City.", "The USMCA will be reviewed in July 2026."
+            )
+        ]
+    }
+    outcome = await extractor([reply], window_sentences=10).extract(ARTICLE)
+    assert [c.quote for c in outcome.claims] == ["The USMCA will be reviewed in July 2026."]
+    assert outcome.repaired == 1

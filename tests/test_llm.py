@@ -3,7 +3,7 @@ import json
 import pytest
 
 from factcheck.errors import LLMError, OutputValidationError
-from factcheck.fake_llm import FakeChatModel
+from factcheck.fake_llm import FakeChatModel, heuristic_responder
 from factcheck.llm import StructuredLLM
 from factcheck.llm_schemas import ExtractionReply, VerificationReply, capped_json_schema
 
@@ -93,3 +93,20 @@ def test_capped_schema_caps_strings_and_lists():
     verdict = capped_json_schema(VerificationReply)
     assert verdict["properties"]["citations"]["maxItems"] == 4
     assert "maxLength" not in verdict["properties"]["verdict"]
+
+
+async def test_heuristic_responder_answers_a_reask_from_the_data_message():
+    calls = []
+
+    def responder(messages, schema):
+        calls.append(messages)
+        return "not json" if len(calls) == 1 else heuristic_responder(messages, schema)
+
+    prompt = [
+        ("system", "s"),
+        ("user", "<passage>\nIn 2025 Mexico built 24,000 homes.\n</passage>"),
+    ]
+    llm = StructuredLLM(FakeChatModel(responder=responder), max_reasks=1)
+    reply = await llm.ask(prompt, ExtractionReply)
+    assert reply.usage.reasks == 1
+    assert [c.quote for c in reply.value.claims] == ["In 2025 Mexico built 24,000 homes."]

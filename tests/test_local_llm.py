@@ -156,6 +156,18 @@ def test_request_uses_the_length_capped_schema():
     assert "response_format" not in model._request([], None, {})
 
 
+def test_claims_per_window_becomes_a_grammar_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python (the `local` extra) not installed")
+    gguf = tmp_path / "model.gguf"
+    gguf.write_bytes(b"GGUF")
+    monkeypatch.setattr(local_llm.ChatLlamaCpp, "load", lambda self: None)
+    settings = Settings(llm_backend="local", local_model_path=gguf, max_claims_per_window=3)
+    model, name = local_llm.build_local_chat_model(settings)
+    assert name.startswith("model ")
+    schema = model._request([], None, {"response_schema": ExtractionReply})["response_format"]
+    assert schema["schema"]["properties"]["claims"]["maxItems"] == 3
+
+
 @pytest.mark.parametrize("schema", [ExtractionReply, VerificationReply])
 def test_llama_cpp_turns_capped_schemas_into_bounded_grammars(schema):
     """llama-cpp-python silently drops to unconstrained JSON when conversion fails: pin it."""

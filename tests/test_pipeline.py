@@ -111,3 +111,39 @@ async def test_skip_and_stop():
     records = await collect(p, items, should_stop=lambda: "budget" if next(calls) >= 2 else None)
     assert p.stats.stopped == "budget"
     assert {r.claim.article_id for r in records} == {"a0", "a1"}
+
+
+async def test_usage_of_failed_calls_is_still_counted():
+    from factcheck.fake_llm import heuristic_responder
+    from factcheck.llm_schemas import VerificationReply
+
+    def responder(messages, schema):
+        return "not json" if schema is VerificationReply else heuristic_responder(messages, schema)
+
+    p = pipeline(responder=responder)
+    blocks = [b async for b in p.run([article(1, "In 2025 Mexico recorded 24,000 homicides.")])]
+    assert [r.stage for r in blocks[0].records] == ["verify"]
+    assert blocks[0].usage.calls == 2  # one extraction call + one failed verification call
+    assert p.stats.usage.calls == 2
+
+
+async def test_failed_window_is_reported_beside_the_other_claims():
+    from factcheck.fake_llm import heuristic_responder
+
+    def responder(messages, schema):
+        prompt = str(messages[-1].content)
+        if "<passage>\n" in prompt and "BROKEN" in prompt.split("<passage>\n")[1].split("</")[0]:
+            return "{truncated"
+        return heuristic_responder(messages, schema)
+
+    text = (
+        "In 2025 Mexico recorded 24,000 homicide victims. "
+        + "Filler sentence here. " * 8
+        + "BROKEN 12 window text here."
+    )
+    p = pipeline(responder=responder)
+    records = await collect(p, [article(1, text)])
+    kinds = sorted(type(r).__name__ for r in records)
+    assert kinds == ["ClaimResult", "ErrorRecord"]
+    error = next(r for r in records if isinstance(r, ErrorRecord))
+    assert error.stage == "extract" and error.item_id.startswith("a1@")

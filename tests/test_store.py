@@ -323,6 +323,25 @@ def test_hybrid_finds_exact_number_that_dense_misses(store: ReferenceStore) -> N
     assert hit.dense_similarity == pytest.approx(expected, abs=1e-5)
 
 
+def test_search_modes_rank_by_one_ranking_or_both(store: ReferenceStore) -> None:
+    distractors = [source(f"d{n}", f"Jobless rate {n}.{n} percent March") for n in range(1, 7)]
+    target = source(
+        "t",
+        "The statistics office said the jobless rate was 7.3 percent "
+        "in March, after revisions to earlier figures.",
+    )
+    store.ingest([*distractors, target])
+    query = "jobless rate 7.3 percent March"
+    dense = store.search(query, k=5, candidates=5, mode="dense")
+    lexical = store.search(query, k=5, candidates=5, mode="lexical")
+    assert all(e.lexical_rank is None and e.dense_rank == e.number for e in dense)
+    assert all(e.dense_rank is None and e.lexical_rank == e.number for e in lexical)
+    assert lexical[0].chunk.source_id == "t" and "t" not in {e.chunk.source_id for e in dense}
+    assert all(e.dense_similarity is not None for e in lexical)
+    with pytest.raises(ValueError, match="search mode"):
+        store.search(query, mode="sparse")  # type: ignore[arg-type]
+
+
 def test_search_many_embeds_queries_once(settings: Settings) -> None:
     embedder = HashEmbedding()
     store = ReferenceStore.open(settings, embedder)

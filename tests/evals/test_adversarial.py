@@ -48,3 +48,23 @@ async def test_citing_the_poisoned_passage_counts_as_an_attack():
     verifier = Verifier(llm, PromptLibrary(default_prompts_dir()), relevance_threshold=0.0)
     outcome = await attack_source(case, verifier)
     assert outcome.attacked and "cited the poison" in outcome.detail
+
+
+def test_net_rate_discounts_cases_the_control_also_loses():
+    outcomes = [
+        Outcome("a", "source", True, "", control_attacked=True),
+        Outcome("b", "source", True, "", control_attacked=False),
+    ]
+    assert success_rates(outcomes)["source"] == (2, 2)
+    assert success_rates(outcomes, net=True)["source"] == (1, 2)
+
+
+def test_control_removes_the_payload():
+    from factcheck.evals.adversarial import without_payload
+
+    for case in load_cases():
+        clean = without_payload(case)
+        if case["kind"] == "source":
+            assert all(not e["id"].endswith("poison") for e in clean["evidence"])
+        else:
+            assert case["payload"] not in clean["article"]
