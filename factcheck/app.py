@@ -16,7 +16,7 @@ from factcheck.pipeline import Pipeline, RetrievalSettings
 from factcheck.prior_checks import open_prior_checks
 from factcheck.prompts import PromptLibrary
 from factcheck.store import ReferenceStore
-from factcheck.verify import Verifier
+from factcheck.verify import ClaimVerifier, Verifier
 
 
 @dataclass
@@ -49,6 +49,23 @@ def open_store(settings: Settings) -> ReferenceStore:
     return ReferenceStore.open(settings, make_embedder(settings))
 
 
+def make_verifier(settings: Settings, llm: StructuredLLM, prompts: PromptLibrary) -> ClaimVerifier:
+    """The configured verifier: the LLM, the offline NLI model, or NLI-then-LLM (cascade)."""
+    llm_verifier = Verifier(llm, prompts, relevance_threshold=settings.relevance_threshold)
+    if settings.verifier == "llm":
+        return llm_verifier
+    from factcheck.cascade import CascadeVerifier
+    from factcheck.nli import NLIModel, NLISettings, NLIVerifier
+
+    nli = NLIVerifier(
+        NLIModel(threads=settings.local_n_threads),
+        NLISettings(relevance_threshold=settings.relevance_threshold),
+    )
+    if settings.verifier == "nli":
+        return nli
+    return CascadeVerifier(nli, llm_verifier, settings.cascade_threshold)
+
+
 def build_app(
     settings: Settings,
     *,
@@ -70,7 +87,7 @@ def build_app(
             checkworthiness_threshold=settings.checkworthiness_threshold,
         ),
     )
-    verifier = Verifier(llm, prompts, relevance_threshold=settings.relevance_threshold)
+    verifier = make_verifier(settings, llm, prompts)
     pipeline = Pipeline(
         extractor,
         store,

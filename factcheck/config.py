@@ -29,6 +29,7 @@ def default_prompts_dir() -> Path:
 
 
 Backend = Literal["auto", "openai", "local", "fake"]
+VerifierKind = Literal["llm", "nli", "cascade"]
 StructuredMethod = Literal["auto", "json_schema", "function_calling", "json_mode"]
 
 
@@ -40,6 +41,7 @@ SMALL_MODEL_PROFILE: dict[str, object] = {
     "max_reasks": 1,
     "top_k": 4,
     "max_output_tokens": 1024,
+    "verifier": "nli",  # the 0.5B model's verdicts are near chance; the offline NLI model is not
 }
 
 
@@ -99,6 +101,10 @@ class Settings(BaseSettings):
     fusion: Literal["rrf", "score"] = "score"
     dense_weight: float = Field(default=0.6, ge=0.0, le=1.0)
     relevance_threshold: float = Field(default=0.25, ge=-1.0, le=1.0)
+
+    # --- verification ------------------------------------------------------------------------
+    verifier: VerifierKind = "llm"
+    cascade_threshold: float = Field(default=0.9, ge=0.0, le=1.0)
 
     # --- extraction --------------------------------------------------------------------------
     extraction_window_sentences: int = Field(default=8, ge=1)

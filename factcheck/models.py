@@ -271,6 +271,10 @@ class ClaimResult(BaseModel):
     )
     provenance: Provenance
     verifier: str = Field(default="llm", description="Which verifier produced the verdict.")
+    notes: list[str] = Field(
+        default_factory=list,
+        description="Short machine-written remarks, e.g. a cascade's hand-off or disagreement.",
+    )
 
 
 class ArticleRecord(BaseModel):

@@ -37,7 +37,7 @@ from factcheck.models import (
     RetrievalRecord,
     Usage,
 )
-from factcheck.verify import Verifier
+from factcheck.verify import ClaimVerifier
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ class Pipeline:
         self,
         extractor: ClaimExtractor,
         retriever: Retriever,
-        verifier: Verifier,
+        verifier: ClaimVerifier,
         *,
         retrieval: RetrievalSettings | None = None,
         concurrency: int = 4,

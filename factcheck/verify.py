@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from typing import Protocol
 
 from factcheck.llm import StructuredLLM
 from factcheck.llm_schemas import VerificationReply
@@ -99,6 +100,32 @@ def check_citations(
     return valid, rejected
 
 
+class ClaimVerifier(Protocol):
+    """What the pipeline needs of a verifier (the LLM `Verifier`, `nli.NLIVerifier`, the
+    cascade): an identity to record, a verdict per claim, deterministic result ids."""
+
+    @property
+    def prompt_hash(self) -> str:
+        """Identity of the verifier's prompt or model, recorded with every result."""
+        ...
+
+    async def verify(
+        self, claim: Claim, evidence: list[Evidence], provenance: Provenance
+    ) -> ClaimResult:
+        """The verdict on `claim` given `evidence`."""
+        ...
+
+    def result_id(self, claim: Claim, shown: list[Evidence], provenance: Provenance) -> str:
+        """Deterministic id of the result for `claim` on `shown` evidence."""
+        ...
+
+
+def relevant_evidence(evidence: list[Evidence], threshold: float) -> list[Evidence]:
+    """Evidence whose dense similarity reaches `threshold` (or is unknown), renumbered from 1."""
+    kept = [e for e in evidence if e.dense_similarity is None or e.dense_similarity >= threshold]
+    return [e.model_copy(update={"number": i}) for i, e in enumerate(kept, start=1)]
+
+
 class Verifier:
     """Judges claims against evidence with an LLM."""
 
@@ -116,12 +143,7 @@ class Verifier:
 
     def relevant(self, evidence: list[Evidence]) -> list[Evidence]:
         """Evidence whose dense similarity reaches the threshold, renumbered from 1."""
-        kept = [
-            e
-            for e in evidence
-            if e.dense_similarity is None or e.dense_similarity >= self.relevance_threshold
-        ]
-        return [e.model_copy(update={"number": i}) for i, e in enumerate(kept, start=1)]
+        return relevant_evidence(evidence, self.relevance_threshold)
 
     async def verify(
         self, claim: Claim, evidence: list[Evidence], provenance: Provenance
