@@ -72,10 +72,13 @@ def build_app(
     chat_model: BaseChatModel | None = None,
     store: ReferenceStore | None = None,
     prompt_overrides: dict[str, Path] | None = None,
+    llm: StructuredLLM | None = None,
+    concurrency: int | None = None,
 ) -> App:
-    """Build everything the CLI and the evals need; `chat_model`/`store` override settings."""
+    """Build everything the CLI and the evals need; `chat_model`/`store`/`llm` override
+    settings, and `concurrency` the number of articles in flight."""
     prompts = PromptLibrary(settings.prompts_dir, prompt_overrides)
-    llm = structured_llm_from_settings(settings, chat_model)
+    llm = llm or structured_llm_from_settings(settings, chat_model)
     store = store or open_store(settings)
     extractor = ClaimExtractor(
         llm,
@@ -93,7 +96,7 @@ def build_app(
         store,
         verifier,
         retrieval=retrieval_settings(settings),
-        concurrency=settings.concurrency,
+        concurrency=concurrency or settings.concurrency,
         model=llm.model_name,
         model_params=llm.describe(),
         embedder=store.embedder_name,

@@ -178,6 +178,9 @@ async def run_batch_stage(
     for cid, request in by_id.items():
         reply, reason = await replayer.parse(request, lines.get(cid), batch.status)
         if reply is not None:
+            reply.usage.batch_calls = reply.usage.calls  # billed at the Batch API's price
+            reply.usage.batch_prompt_tokens = reply.usage.prompt_tokens
+            reply.usage.batch_completion_tokens = reply.usage.completion_tokens
             results[cid] = reply
             report.from_batch += 1
         else:
@@ -346,7 +349,12 @@ def _with_transport(llm: StructuredLLM, handler: Callable[[Any], Any]) -> Any:
 
 def _capturing(llm: StructuredLLM) -> StructuredLLM:
     """A copy of `llm` (same model settings and method) whose requests are captured."""
-    return StructuredLLM(_with_transport(llm, _capture), method=llm.method, max_reasks=0)
+    return StructuredLLM(
+        _with_transport(llm, _capture),
+        method=llm.method,
+        max_reasks=0,
+        cap_tool_schemas=llm.cap_tool_schemas,
+    )
 
 
 class _Replayer:
@@ -359,6 +367,7 @@ class _Replayer:
             max_reasks=0,
             model_name=llm.model_name,
             params=llm.params,
+            cap_tool_schemas=llm.cap_tool_schemas,
         )
 
     async def parse(

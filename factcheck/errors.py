@@ -50,3 +50,11 @@ class OutputValidationError(LLMError):
         self.attempts = attempts
         self.last_output = last_output
         self.errors = errors
+
+
+class RunInterrupted(BaseException):
+    """Stops a whole run, resumably (e.g. an OpenAI batch is still running).
+
+    A `BaseException`, not an `Exception`: the pipeline isolates every *error* to its article or
+    claim, but this must pass through that isolation and end the run without writing error
+    records, so `--resume` redoes the unfinished items."""

@@ -171,7 +171,8 @@ class Usage(BaseModel):
     call fails); `sdk_retries` counts the requests the SDK re-sent. Re-asks are ours (`reasks`).
     Calls answered from the LLM cache (`FACTCHECK_LLM_CACHE`) count in `calls` and their stored
     tokens in the token counts (what the work takes), and again in `cache_hits` and `cached_*`
-    (what was not paid for): cost and token budgets use `billable_*`.
+    (what was not paid for): cost and token budgets use `billable_*`. Calls answered through
+    the OpenAI Batch API count again in `batch_*` (billed at half price).
     """
 
     calls: int = 0
@@ -185,6 +186,9 @@ class Usage(BaseModel):
     cache_hits: int = 0
     cached_prompt_tokens: int = 0
     cached_completion_tokens: int = 0
+    batch_calls: int = 0
+    batch_prompt_tokens: int = 0
+    batch_completion_tokens: int = 0
 
     @property
     def billable_prompt_tokens(self) -> int:

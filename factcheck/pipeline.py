@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
-from factcheck.errors import FactcheckError, InputError
+from factcheck.errors import FactcheckError, InputError, RunInterrupted
 from factcheck.evidence_policy import (
     RetrievalSettings,
     evidence_age,
@@ -174,10 +174,11 @@ class Pipeline:
 
         Items whose id is in `skip` (done in an earlier, interrupted run) are passed over. When
         `should_stop` returns a reason (e.g. a budget is spent), no new item is started; items
-        in flight finish, and `stats.stopped` records the reason.
+        in flight finish, and `stats.stopped` records the reason. `RunInterrupted` from a
+        stage ends the run at once (items in flight are not written).
         """
         queue: asyncio.Queue[Article | InputError | None] = asyncio.Queue(self.concurrency * 2)
-        out: asyncio.Queue[ItemBlock | None] = asyncio.Queue()
+        out: asyncio.Queue[ItemBlock | RunInterrupted | None] = asyncio.Queue()
         workers = [asyncio.create_task(self._worker(queue, out)) for _ in range(self.concurrency)]
         feeder = asyncio.create_task(self._feed(items, queue, len(workers), skip, should_stop))
         finished = 0
@@ -187,6 +188,8 @@ class Pipeline:
                 if block is None:
                     finished += 1
                     continue
+                if isinstance(block, RunInterrupted):
+                    raise block
                 for record in block.records:
                     self.stats.count(record)
                 yield block
@@ -231,7 +234,7 @@ class Pipeline:
     async def _worker(
         self,
         queue: asyncio.Queue[Article | InputError | None],
-        out: asyncio.Queue[ItemBlock | None],
+        out: asyncio.Queue[ItemBlock | RunInterrupted | None],
     ) -> None:
         try:
             while (item := await queue.get()) is not None:
@@ -246,6 +249,8 @@ class Pipeline:
                     continue
                 self.stats.articles += 1
                 await out.put(await self._article_block(item))
+        except RunInterrupted as stop:  # ends the run; the article is redone on --resume
+            await out.put(stop)
         finally:
             await out.put(None)
 

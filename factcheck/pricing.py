@@ -55,13 +55,11 @@ def price_for(model: str, table: dict[str, Price]) -> Price | None:
     return table[max(matches, key=len)] if matches else None
 
 
-def cost_usd(usage: Usage, price: Price | None, *, batch: bool = False) -> float | None:
-    """Cost of `usage` at `price` (half with the Batch API); None when the price is unknown.
-    Replies answered from the LLM cache cost nothing."""
+def cost_usd(usage: Usage, price: Price | None) -> float | None:
+    """Cost of `usage` at `price`; None when the price is unknown. Replies answered from the
+    LLM cache cost nothing; replies from the Batch API cost half."""
     if price is None:
         return None
-    dollars = (
-        usage.billable_prompt_tokens * price.prompt
-        + usage.billable_completion_tokens * price.completion
-    ) / 1e6
-    return dollars / 2 if batch else dollars
+    prompt = usage.billable_prompt_tokens - usage.batch_prompt_tokens / 2
+    completion = usage.billable_completion_tokens - usage.batch_completion_tokens / 2
+    return (prompt * price.prompt + completion * price.completion) / 1e6
