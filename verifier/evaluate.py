@@ -30,7 +30,7 @@ import numpy as np
 from factcheck.embeddings import _sha256
 from factcheck.evals import metrics
 from factcheck.evals.datasets import VerificationCase, load_verification
-from factcheck.models import Evidence, SourceChunk
+from factcheck.evals.stages import evidence_for
 from factcheck.nli import (
     CALIBRATION_RESOURCE,
     LABELS,
@@ -118,25 +118,6 @@ class CachedModel(NLIModel):
         return np.asarray([self.cache[k] for k in keys], dtype=np.float32).reshape(-1, 3)
 
 
-def as_evidence(case: VerificationCase) -> list[Evidence]:
-    """A case's gold evidence as pipeline `Evidence` (no dense score: never filtered)."""
-    return [
-        Evidence(
-            number=i,
-            chunk=SourceChunk(
-                id=item.id,
-                source_id=item.id,
-                text=item.text,
-                start=0,
-                end=len(item.text),
-                title=item.title,
-            ),
-            score=0.0,
-        )
-        for i, item in enumerate(case.evidence, start=1)
-    ]
-
-
 def scores(
     gold: Sequence[str], pred: Sequence[str], conf: Sequence[float], labels: Sequence[str]
 ) -> dict[str, float]:
@@ -174,7 +155,7 @@ def claim_level(
     t = verifier.model.temperature
     for name, temp in (("uncalibrated", 1.0), ("calibrated", t)):
         verifier.model.calibration = Calibration(temp, verifier.model.sha256)
-        decisions = [verifier.decide(c.claim, as_evidence(c))[0] for c in cases]
+        decisions = [verifier.decide(c.claim, evidence_for(c))[0] for c in cases]
         pred = [str(d.verdict) for d in decisions]
         out[name] = scores(gold, pred, [d.confidence for d in decisions], labels)
     verifier.model.calibration = Calibration(t, verifier.model.sha256)
@@ -196,7 +177,7 @@ def tune_decide_threshold(model: NLIModel) -> dict[str, object]:
     grid: dict[str, float] = {}
     for t in (0.34, 0.38, 0.42, 0.46, 0.5, 0.55, 0.6):
         verifier = NLIVerifier(model, NLISettings(decide_threshold=t))
-        pred = [str(verifier.decide(c.claim, as_evidence(c))[0].verdict) for c in cases]
+        pred = [str(verifier.decide(c.claim, evidence_for(c))[0].verdict) for c in cases]
         grid[str(t)] = round(metrics.macro_f1(gold, pred, LABEL_NAMES), 4)
     return {"claims": len(cases), "macro_f1_by_decide_threshold": grid}
 
