@@ -19,27 +19,32 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from factcheck import __version__
 from factcheck.batch_api import PollSettings
 from factcheck.batching import BatchMode
 from factcheck.config import Settings, load_settings
-from factcheck.errors import FactcheckError, InputError, RunInterrupted
-from factcheck.models import Claim, ClaimResult, ClaimType, RunHeader
-from factcheck.pipeline import item_id_of
-from factcheck.pricing import Price, cost_usd, load_price_table, price_for
-from factcheck.report import IndexedRun, markdown_report, read_results, write_markdown_report
-from factcheck.report_html import html_report, write_html_report
-from factcheck.runs import BlockWriter, Budget, RunDirectory, in_shard, parse_shard, summarize
+from factcheck.errors import FactcheckError, InputError
+from factcheck.job import run_job
+from factcheck.models import Claim, ClaimResult, ClaimType
+from factcheck.report import markdown_report, read_results
+from factcheck.report_html import html_report
+from factcheck.runs import BlockWriter, Budget, RunDirectory, parse_shard
+from factcheck.terminal import (  # noqa: F401 - exit codes re-exported for callers
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_USAGE,
+    console,
+    exit_code,
+    out,
+)
 
 if TYPE_CHECKING:
     from factcheck.store import ReferenceStore
-
-EXIT_OK, EXIT_CONFIG, EXIT_USAGE, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2, 3, 4
 
 app = typer.Typer(
     name="factcheck",
@@ -52,9 +57,6 @@ app = typer.Typer(
     "Exit codes: 0 all done; 1 configuration error; 2 usage error; 3 partial (some items "
     "failed, see the errors in the output); 4 nothing succeeded.",
 )
-console = Console(stderr=True)
-out = Console()
-
 _DEMO_NOTICE_SHOWN = False
 
 
@@ -98,25 +100,6 @@ def _with_as_of(settings: Settings, as_of: datetime | None) -> Settings:
 def _fail(exc: Exception) -> typer.Exit:
     console.print(f"[red]error:[/red] {exc}")
     return typer.Exit(EXIT_CONFIG)
-
-
-def _exit_code(ok: int, failed: int) -> int:
-    if failed == 0:
-        return EXIT_OK
-    return EXIT_PARTIAL if ok else EXIT_FAILED
-
-
-def _progress() -> Progress:
-    return Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.fields[detail]}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-        disable=not console.is_terminal,
-    )
 
 
 # --- ingest ----------------------------------------------------------------------------------
@@ -171,7 +154,7 @@ def ingest(
             f"{store.count()} chunks in the collection."
         )
         ok, failed = ok + len(sources), failed + len(errors) + len(report.errors)
-    raise typer.Exit(_exit_code(ok, failed))
+    raise typer.Exit(exit_code(ok, failed))
 
 
 def _ingest_claimreviews(
@@ -259,7 +242,7 @@ def extract(
     ok, failed = counts["ok"], counts["failed"]
     if output:
         sink.close()
-    raise typer.Exit(_exit_code(ok, failed))
+    raise typer.Exit(exit_code(ok, failed))
 
 
 # --- verify ----------------------------------------------------------------------------------
@@ -347,225 +330,10 @@ def verify(
             for record in records:
                 writer.write_line(record)
     ok = sum(isinstance(r, ClaimResult) for r in records)
-    raise typer.Exit(_exit_code(ok, len(records) - ok))
+    raise typer.Exit(exit_code(ok, len(records) - ok))
 
 
 # --- run -------------------------------------------------------------------------------------
-
-
-def run_batch(
-    settings: Settings,
-    paths: list[Path],
-    run_dir: Path,
-    *,
-    resume: bool = False,
-    budget: Budget | None = None,
-    shard: tuple[int, int] | None = None,
-    quiet: bool = False,
-    batch: BatchMode | None = None,
-) -> int:
-    """Run the pipeline over articles into `run_dir`, resuming it if asked; returns exit code.
-
-    With `batch`, the LLM calls go out as OpenAI batches (`factcheck.batching`)."""
-    from factcheck.app import build_app
-    from factcheck.inputs import read_articles
-
-    runs = RunDirectory(run_dir)
-    state = runs.scan() if resume else None
-    if state is not None and state.finished:
-        console.print(f"{runs.results} is already finished: nothing to do.")
-        return EXIT_OK
-    if state is not None and state.dropped_bytes:
-        console.print(
-            f"Dropped an incomplete final block ({state.dropped_bytes} bytes); its "
-            "item will be redone."
-        )
-    if not resume and runs.results.exists():
-        raise FactcheckError(
-            f"{runs.results} exists: use --resume {run_dir} to continue that "
-            "run, or choose another --out folder"
-        )
-    if batch is None:
-        application = build_app(settings)
-    else:
-        from factcheck.batching import batching_llm
-
-        batcher = batching_llm(settings, runs.path / "batches", batch)
-        application = build_app(settings, llm=batcher, concurrency=batch.window)
-    pipeline = application.pipeline
-    price = (
-        price_for(settings.model, load_price_table(settings.price_table))
-        if (settings.resolved_backend() == "openai")
-        else Price(0.0, 0.0)
-    )
-    budget = budget or Budget()
-
-    def spent() -> tuple[int, float | None]:
-        usage = application.llm.totals  # live: counts calls as they finish
-        return usage.billable_tokens, cost_usd(usage, price)
-
-    header = (
-        state.header
-        if state and state.header
-        else RunHeader(
-            run_id=run_dir.name,
-            started_at=datetime.now(UTC),
-            factcheck_version=__version__,
-            config=settings.public_dict()
-            | {
-                "model_display": application.llm.model_name,
-                "store": application.store.describe(),
-                "inputs": [str(p.resolve()) for p in paths],
-            },
-            prompt_hashes=pipeline.prompt_hashes(),
-        )
-    )
-    if state is not None and header.prompt_hashes != pipeline.prompt_hashes():
-        console.print(
-            "[yellow]The prompts changed since this run started; results will mix "
-            "prompt versions (each result records its own hashes).[/yellow]"
-        )
-    clock = time.perf_counter()
-    with BlockWriter(runs.results) as writer, _progress() as progress:
-        if state is None or state.header is None:
-            writer.write_line(header)
-        task = progress.add_task("checking", total=None, detail="")
-
-        def show() -> None:
-            s = pipeline.stats
-            tokens, cost = spent()
-            rate = s.results / max(1e-9, time.perf_counter() - clock)
-            progress.update(
-                task,
-                completed=s.articles + s.skipped,
-                detail=(
-                    f"{s.articles} articles · {s.claims} claims · {rate:.2f} claims/s · "
-                    f"{application.llm.totals.calls} LLM calls · {tokens} tokens"
-                    + (f" · ${cost:.4f}" if cost else "")
-                    + f" · {s.errors} errors"
-                    + _batch_progress(application.llm)
-                ),
-            )
-
-        async def tick() -> None:
-            while True:
-                show()
-                await asyncio.sleep(1.0)
-
-        async def consume() -> None:
-            skip = state.done if state else set()
-            stop = lambda: budget.exceeded(*spent())  # noqa: E731
-            items = read_articles(paths)
-            if shard is not None:
-                items = (i for i in items if in_shard(item_id_of(i), shard))
-            ticker = asyncio.create_task(tick())
-            try:
-                async for block in pipeline.run(items, skip=skip, should_stop=stop):
-                    writer.write_block(block)
-                    for record in block.records:
-                        if not isinstance(record, ClaimResult):
-                            console.print(
-                                f"[red]{record.stage} error[/red] {record.item_id}: "
-                                f"{record.message[:300]}"
-                            )
-                    show()
-            finally:
-                ticker.cancel()
-
-        try:
-            asyncio.run(consume())
-        except RunInterrupted as stop:
-            console.print(f"[yellow]Interrupted:[/yellow] {stop}")
-            return EXIT_PARTIAL
-        stats = pipeline.stats
-        if stats.stopped:
-            console.print(
-                f"[yellow]Stopped early: {stats.stopped}.[/yellow] Continue later with "
-                f"`factcheck run --resume {run_dir}`."
-            )
-        else:
-            writer.write_line(
-                summarize(
-                    header.run_id,
-                    runs.results,
-                    wall_seconds=time.perf_counter() - clock,
-                    price=price,
-                    stopped=None,
-                    skipped=stats.skipped,
-                    deduplicated=stats.deduplicated,
-                )
-            )
-    # Reports are rendered from an index of the file, an article at a time: a long run's
-    # results are never all in memory at once.
-    run = IndexedRun(runs.results)
-    write_markdown_report(run, run_dir / "report.md")
-    write_html_report(run, run_dir / "report.html")
-    if not quiet:
-        print_summary(run_dir, run)
-    if stats.stopped:
-        return EXIT_PARTIAL
-    return _exit_code(sum(run.verdict_counts().values()), len(run.errors))
-
-
-def _batch_progress(llm: object) -> str:
-    """Batch counts for the progress line (empty unless the run uses the Batch API)."""
-    stats = getattr(llm, "stats", None)
-    if stats is None:
-        return ""
-    return (
-        f" · {stats.batches} batches ({stats.from_batch} replies, {stats.fallback} live fallbacks)"
-    )
-
-
-SUMMARY_TABLE_ROWS = 50
-"""Claims listed by `print_summary`; the reports have them all."""
-
-
-def print_summary(run_dir: Path, run: IndexedRun | None = None) -> None:
-    """A short table of the run's verdicts (the first claims, by article and position) and
-    where its files are."""
-    run = run or IndexedRun(run_dir / "results.jsonl")
-    table = Table("result", "claim", "speaker", "verdict", "conf.", "by", title="Verdicts")
-    total, shown = sum(run.verdict_counts().values()), 0
-    for article_id in sorted(run.result_article_ids()):
-        if shown == SUMMARY_TABLE_ROWS:
-            break
-        for r in sorted(run.results_of(article_id), key=lambda r: r.claim.start)[
-            : SUMMARY_TABLE_ROWS - shown
-        ]:
-            shown += 1
-            table.add_row(
-                r.id[:8],
-                r.claim.text[:110],
-                r.claim.speaker or "—",
-                r.verdict.value,
-                f"{r.confidence:.2f}",
-                r.verifier,
-            )
-    if total > shown:
-        table.caption = f"the first {shown} of {total} claims; report.md has them all"
-    out.print(table)
-    summary = run.summary
-    if summary:
-        u = summary.usage
-        per_claim = summary.cost_per_claim_usd
-        cost = (
-            f", ${summary.cost_usd:.4f} (${per_claim:.5f} per claim)"
-            if summary.cost_usd and per_claim is not None
-            else ""
-        )
-        out.print(
-            f"{summary.articles} articles, {summary.claims} claims, {summary.results} "
-            f"results, {summary.errors} errors; {u.calls} LLM calls ({u.reasks} re-asks; SDK "
-            f"retries: {u.retried_429} after 429, {u.retried_5xx} after 5xx, {u.timeouts} "
-            f"timeouts), {u.prompt_tokens + u.completion_tokens} tokens"
-            + (f" ({u.cache_hits} calls answered from the LLM cache)" if u.cache_hits else "")
-            + f"{cost}, "
-            f"{summary.wall_seconds:.1f} s."
-        )
-    out.print(f"Results: {run_dir / 'results.jsonl'}\nReport:  {run_dir / 'report.md'}")
-    out.print(f"HTML:    {run_dir / 'report.html'}")
-    out.print("Audit one result: factcheck show RESULT")
 
 
 @app.command()
@@ -644,7 +412,7 @@ def run(
         except ValueError as exc:
             console.print(str(exc))
             raise typer.Exit(EXIT_USAGE) from None
-        code = run_batch(
+        code = run_job(
             settings,
             inputs,
             run_dir,
@@ -696,7 +464,7 @@ def demo(
             f"({ingested.chunks_added} new)."
         )
         run_dir = out_dir or settings.output_dir / datetime.now(UTC).strftime("demo-%Y%m%dT%H%M%SZ")
-        code = run_batch(settings, [seeds / "articles"], run_dir)
+        code = run_job(settings, [seeds / "articles"], run_dir)
     except FactcheckError as exc:
         raise _fail(exc) from None
     out.print(f"Demo finished in {time.perf_counter() - clock:.0f} s.")

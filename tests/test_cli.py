@@ -232,16 +232,16 @@ def test_a_cached_rerun_reaches_no_server_and_costs_nothing(tmp_path, monkeypatc
 
 
 def test_print_summary_lists_the_first_claims_of_a_long_run(tmp_path, monkeypatch, capsys):
-    from factcheck import cli
+    from factcheck import job
     from tests.report_fixtures import write_results
 
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     write_results(run_dir / "results.jsonl")
     total = len(read_results(run_dir / "results.jsonl").results)
-    monkeypatch.setattr(cli, "SUMMARY_TABLE_ROWS", 2)
-    monkeypatch.setattr(cli.out, "_width", 200)  # not `width`: its undo would pin 80
-    cli.print_summary(run_dir)
+    monkeypatch.setattr(job, "SUMMARY_TABLE_ROWS", 2)
+    monkeypatch.setattr(job.out, "_width", 200)  # not `width`: its undo would pin 80
+    job.print_summary(run_dir)
     printed = capsys.readouterr().out
     assert f"the first 2 of {total} claims" in printed
 
