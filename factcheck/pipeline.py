@@ -345,7 +345,11 @@ class Pipeline:
             provenance.timings["extract_article"] = round(outcome.seconds, 4)
         started = time.perf_counter()
         try:
-            priors = await asyncio.to_thread(self.priors.match, claim.text) if self.priors else []
+            priors = (
+                await asyncio.to_thread(self.priors.match, claim.text, record.cutoff)
+                if self.priors
+                else []
+            )
             found = await asyncio.to_thread(self._search, claim, record, bool(own))
             evidence, excluded = split_independent(found, own, self.retrieval.top_k)
             provenance.collection_fingerprint = self.retriever.fingerprint()

@@ -306,15 +306,18 @@ class PriorCheckStore:
             report.existing += len(known)
         return report
 
-    def match(self, text: str) -> list[PriorCheck]:
-        """Stored fact checks of claims at least `threshold` similar to `text`, closest first."""
+    def match(self, text: str, published_on_or_before: date | None = None) -> list[PriorCheck]:
+        """Stored fact checks of claims at least `threshold` similar to `text`, closest first;
+        with a cutoff day, checks published after it are left out (undated ones are kept)."""
         count = self.count()
         if count == 0:
             return []
         vector = np.asarray(self._ef.embed_query([text]), dtype=np.float32)
         got = self._collection.query(
             query_embeddings=vector,
-            n_results=min(MAX_MATCHES, count),
+            n_results=min(
+                MAX_MATCHES if published_on_or_before is None else 4 * MAX_MATCHES, count
+            ),
             include=["documents", "metadatas", "distances"],
         )
         out: list[PriorCheck] = []
@@ -330,6 +333,9 @@ class PriorCheckStore:
                 continue
             m = dict(meta or {})
             day = m.get("review_date")
+            reviewed = date.fromisoformat(day) if isinstance(day, str) else None
+            if published_on_or_before and reviewed and reviewed > published_on_or_before:
+                continue  # not yet published on the day the claim is checked as of
             out.append(
                 PriorCheck(
                     id=i,
@@ -337,13 +343,13 @@ class PriorCheckStore:
                     rating=str(m.get("rating", "")),
                     rating_value=m.get("rating_value"),  # type: ignore[arg-type]
                     reviewer=m.get("reviewer"),  # type: ignore[arg-type]
-                    review_date=date.fromisoformat(day) if isinstance(day, str) else None,
+                    review_date=reviewed,
                     url=m.get("url"),  # type: ignore[arg-type]
                     claim_author=m.get("claim_author"),  # type: ignore[arg-type]
                     similarity=similarity,
                 )
             )
-        return out
+        return out[:MAX_MATCHES]
 
 
 def open_prior_checks(store: ReferenceStore, settings: Settings) -> PriorCheckStore | None:

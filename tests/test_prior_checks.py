@@ -213,6 +213,20 @@ def test_matching_threshold(store: ReferenceStore) -> None:
     assert not priors_of(store, threshold=near.similarity + 0.01).match(partial)
 
 
+def test_checks_published_after_the_as_of_day_are_left_out(store: ReferenceStore) -> None:
+    priors = priors_of(store)
+    claim = "Mexico sent 37 cartel prisoners to the United States."
+    priors.ingest(
+        [
+            ClaimReviewRecord(claim_reviewed=claim, rating="True", review_date=date(2026, 2, 1)),
+            ClaimReviewRecord(claim_reviewed=claim + " ", rating="Undated"),
+        ]
+    )
+    assert {m.rating for m in priors.match(claim)} == {"True", "Undated"}
+    assert {m.rating for m in priors.match(claim, date(2026, 2, 1))} == {"True", "Undated"}
+    assert {m.rating for m in priors.match(claim, date(2026, 1, 31))} == {"Undated"}
+
+
 async def test_pipeline_reports_prior_checks_beside_the_fresh_verdict(
     store: ReferenceStore,
 ) -> None:
