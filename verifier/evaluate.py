@@ -161,6 +161,25 @@ def claim_level(
     verifier.model.calibration = Calibration(t, verifier.model.sha256)
     out["majority"] = majority(gold, labels)
     out["predicted"] = dict(Counter(pred))
+    out["cascade"] = cascade_shares(gold, pred, [d.confidence for d in decisions])
+    return out
+
+
+CASCADE_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+
+
+def cascade_shares(
+    gold: Sequence[str], pred: Sequence[str], conf: Sequence[float]
+) -> dict[str, dict[str, float]]:
+    """For each cascade threshold: the share of claims handed to the LLM (calibrated NLI
+    confidence below it) and the NLI's accuracy on the claims it settles itself."""
+    out: dict[str, dict[str, float]] = {}
+    for t in CASCADE_THRESHOLDS:
+        kept = [g == p for g, p, c in zip(gold, pred, conf, strict=True) if c >= t]
+        out[str(t)] = {
+            "to_llm": round(1 - len(kept) / max(1, len(gold)), 4),
+            "nli_settled_accuracy": round(sum(kept) / len(kept), 4) if kept else float("nan"),
+        }
     return out
 
 
@@ -245,7 +264,27 @@ def table(results: dict[str, object]) -> str:
             f"| | | majority ({m['label']}) | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | "
             f"{m['refuted_f1']:.3f} | | |"
         )
+    rows += ["", cascade_table(results)]
     return "\n".join(rows) + "\n"
+
+
+def cascade_table(results: dict[str, object]) -> str:
+    """Share of claims the cascade hands to the LLM, per threshold (NLI accuracy on the rest)."""
+    head = " | ".join(f"≥ {t}" for t in CASCADE_THRESHOLDS)
+    rows = [
+        f"| dev set (claims) | {head} |",
+        "|---" * (len(CASCADE_THRESHOLDS) + 1) + "|",
+    ]
+    for name, res in results.items():
+        shares = res.get("cascade") if isinstance(res, dict) else None
+        if not shares:
+            continue
+        cells = " | ".join(
+            f"{shares[str(t)]['to_llm']:.0%} to LLM ({shares[str(t)]['nli_settled_accuracy']:.2f})"
+            for t in CASCADE_THRESHOLDS
+        )
+        rows.append(f"| {name} | {cells} |")
+    return "\n".join(rows)
 
 
 def agreement(fp32: Path, int8: Path, threads: int) -> dict[str, object]:
