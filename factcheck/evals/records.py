@@ -79,6 +79,8 @@ class RunSpec(BaseModel):
     seed: int = 0
     backend: str
     model: str
+    verifier: str | None = None
+    """Who gives verdicts: `llm`, `nli` or `cascade` (None in runs written before it was kept)."""
     model_params: dict[str, object] = Field(default_factory=dict)
     prompt_hashes: dict[str, str] = Field(default_factory=dict)
     prompt_dirs: dict[str, str] = Field(default_factory=dict)

@@ -145,6 +145,7 @@ def run_tables(run: EvalRun) -> list[Table]:
         ["suite", s.suite],
         ["run", s.run_id],
         ["backend · model", f"{s.backend} · {s.model}"],
+        ["verifier", s.verifier or "not recorded"],
         ["prompts", ", ".join(f"{k} {v}" for k, v in sorted(s.prompt_hashes.items()))],
         ["limit · seed", f"{s.limit if s.limit is not None else 'all'} · {s.seed}"],
         ["embedder", s.embedder or "—"],

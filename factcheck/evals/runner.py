@@ -139,6 +139,7 @@ def _spec(
         seed=options.seed,
         backend=settings.resolved_backend(),
         model=app.llm.model_name,
+        verifier=settings.verifier,
         model_params=app.llm.describe(),
         prompt_hashes=app.prompts.hashes(),
         prompt_dirs={
