@@ -36,10 +36,10 @@ S, R, N = LABELS
 # off-domain sources are capped so the in-domain ones (Check-COVID, Climate-FEVER,
 # Factcheck-GPT) are not drowned; `None` keeps everything.
 DEFAULT_CAPS: dict[str, int | None] = {
-    "fever-dev-rte": 2000,
-    "covidfact": 700,
-    "sufficient-facts": 1200,
-    "healthver": 600,
+    "fever-dev-rte": 4000,
+    "covidfact": 1200,
+    "sufficient-facts": 2000,
+    "healthver": 1000,
     "scifact": None,
     "check-covid": None,
     "climate-fever": None,

