@@ -4,7 +4,9 @@ evidence sentence against the claim; the per-sentence scores are aggregated into
 Torch-free: onnxruntime + tokenizers + numpy. The model ships in ``factcheck/verifier/`` with
 its temperature (``calibration.json``, which also pins the model's sha256) and model card.
 
-Aggregation rule (per claim, on temperature-calibrated sentence probabilities):
+Aggregation rule (per claim). Thresholds apply to the model's own sentence probabilities
+(temperature 1); the confidence reported is temperature-calibrated. So calibration changes how
+sure a verdict says it is, never which verdict it is.
 
 1. Evidence chunks below the relevance threshold are dropped (as in the LLM verifier); with none
    left the verdict is NOT_ENOUGH_EVIDENCE, ``verifier="threshold"``.
@@ -13,10 +15,11 @@ Aggregation rule (per claim, on temperature-calibrated sentence probabilities):
 3. ``s`` = the strongest supporting sentence's P(SUPPORTED), ``r`` = the strongest refuting
    sentence's P(REFUTED), each counted only when it is that sentence's top label.
 4. Both ``s`` and ``r`` ≥ ``conflict_threshold``, from credible sources (credibility tier unset
-   or ≤ ``credible_max_tier``) → CONFLICTING, confidence ``min(s, r)``, citing both sentences.
-   Otherwise the larger of ``s``/``r`` ≥ ``decide_threshold`` → SUPPORTED / REFUTED, confidence
-   that probability, citing the deciding sentence (and a second one of the same stance above
-   the threshold). Otherwise NOT_ENOUGH_EVIDENCE, confidence ``1 − max(s, r)``.
+   or ≤ ``credible_max_tier``) → CONFLICTING, confidence the smaller calibrated probability,
+   citing both sentences. Otherwise the larger of ``s``/``r`` ≥ ``decide_threshold`` →
+   SUPPORTED / REFUTED, confidence the deciding sentence's calibrated probability, citing it
+   (and a second one of the same stance above the threshold). Otherwise NOT_ENOUGH_EVIDENCE,
+   confidence ``1 − max(s, r)`` on calibrated probabilities.
 """
 
 from __future__ import annotations
@@ -222,12 +225,14 @@ class NLISettings:
 
 @dataclass(frozen=True)
 class ScoredSentence:
-    """One evidence sentence with its calibrated probabilities."""
+    """One evidence sentence with its probabilities: `raw` (temperature 1, what the thresholds
+    see) and `probs` (temperature-calibrated, what confidences report)."""
 
     evidence: Evidence
     start: int
     end: int
     probs: tuple[float, float, float]
+    raw: tuple[float, float, float]
 
     @property
     def text(self) -> str:
@@ -240,8 +245,12 @@ class ScoredSentence:
         return LABELS[int(np.argmax(self.probs))]
 
     def p(self, label: Verdict) -> float:
-        """Probability of `label`."""
+        """Calibrated probability of `label`."""
         return self.probs[LABELS.index(label)]
+
+    def p_raw(self, label: Verdict) -> float:
+        """The model's own (temperature 1) probability of `label`."""
+        return self.raw[LABELS.index(label)]
 
 
 @dataclass(frozen=True)
@@ -263,11 +272,11 @@ def aggregate(sentences: Sequence[ScoredSentence], settings: NLISettings) -> Dec
 
     def strongest(label: Verdict) -> list[ScoredSentence]:
         hits = [s for s in sentences if s.top == label]
-        return sorted(hits, key=lambda s: s.p(label), reverse=True)
+        return sorted(hits, key=lambda s: s.p_raw(label), reverse=True)
 
     sup, ref = strongest(Verdict.SUPPORTED), strongest(Verdict.REFUTED)
-    s = sup[0].p(Verdict.SUPPORTED) if sup else 0.0
-    r = ref[0].p(Verdict.REFUTED) if ref else 0.0
+    s = sup[0].p_raw(Verdict.SUPPORTED) if sup else 0.0
+    r = ref[0].p_raw(Verdict.REFUTED) if ref else 0.0
     t = settings.conflict_threshold
     if (
         s >= t
@@ -275,12 +284,20 @@ def aggregate(sentences: Sequence[ScoredSentence], settings: NLISettings) -> Dec
         and _credible(sup[0], settings.credible_max_tier)
         and _credible(ref[0], settings.credible_max_tier)
     ):
-        return Decision(Verdict.CONFLICTING, round(min(s, r), 4), (sup[0], ref[0]))
+        confidence = min(sup[0].p(Verdict.SUPPORTED), ref[0].p(Verdict.REFUTED))
+        return Decision(Verdict.CONFLICTING, round(confidence, 4), (sup[0], ref[0]))
     if max(s, r) >= settings.decide_threshold:
-        verdict, ranked, p = (Verdict.SUPPORTED, sup, s) if s >= r else (Verdict.REFUTED, ref, r)
-        extra = [x for x in ranked[1:2] if x.p(verdict) >= settings.decide_threshold]
-        return Decision(verdict, round(p, 4), (ranked[0], *extra))
-    return Decision(Verdict.NOT_ENOUGH_EVIDENCE, round(1.0 - max(s, r), 4), ())
+        verdict, ranked = (Verdict.SUPPORTED, sup) if s >= r else (Verdict.REFUTED, ref)
+        extra = [x for x in ranked[1:2] if x.p_raw(verdict) >= settings.decide_threshold]
+        return Decision(verdict, round(ranked[0].p(verdict), 4), (ranked[0], *extra))
+    s_cal = sup[0].p(Verdict.SUPPORTED) if sup else 0.0
+    r_cal = ref[0].p(Verdict.REFUTED) if ref else 0.0
+    return Decision(Verdict.NOT_ENOUGH_EVIDENCE, round(1.0 - max(s_cal, r_cal), 4), ())
+
+
+def _triple(row: FloatArray) -> tuple[float, float, float]:
+    a, b, c = (float(x) for x in row)
+    return a, b, c
 
 
 def _label(item: Evidence) -> str:
@@ -329,10 +346,11 @@ class NLIVerifier:
             : self.settings.max_sentences
         ]
         texts = [span.of(item.chunk.text) for item, span in spans]
-        probs = self.model.probabilities([claim] * len(texts), texts)
+        logits = self.model.logits([claim] * len(texts), texts)
+        calibrated, raw = softmax(logits, self.model.temperature), softmax(logits)
         return [
-            ScoredSentence(item, span.start, span.end, tuple(float(x) for x in row))  # type: ignore[arg-type]
-            for (item, span), row in zip(spans, probs, strict=True)
+            ScoredSentence(item, span.start, span.end, _triple(cal), _triple(own))
+            for (item, span), cal, own in zip(spans, calibrated, raw, strict=True)
         ]
 
     def decide(self, claim: str, evidence: list[Evidence]) -> tuple[Decision, int]:

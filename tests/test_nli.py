@@ -65,25 +65,26 @@ class KeywordModel(NLIModel):
     }
     WEAK: ClassVar[dict[str, tuple[float, float, float]]] = {"hints": (0.55, 0.05, 0.40)}
 
-    def __init__(self) -> None:
-        super().__init__(Path("keyword-model"), Calibration(1.0, "keyword"))
+    def __init__(self, temperature: float = 1.0) -> None:
+        super().__init__(Path("keyword-model"), Calibration(temperature, "keyword"))
         self.sha256 = "keyword"
         self.seen: list[str] = []
 
     def load(self) -> None:
         """Nothing to load."""
 
-    def probabilities(self, claims: Sequence[str], evidence: Sequence[str]) -> np.ndarray:
+    def logits(self, claims: Sequence[str], evidence: Sequence[str]) -> np.ndarray:
+        """Log-probabilities: at temperature 1 the softmax gives the table's rows back."""
         self.seen += list(evidence)
         rows = []
         for text in evidence:
             hit = [p for k, p in {**self.TABLE, **self.WEAK}.items() if k in text]
             rows.append(hit[0] if hit else (0.04, 0.04, 0.92))
-        return np.asarray(rows, dtype=np.float32)
+        return np.log(np.asarray(rows, dtype=np.float32))
 
 
-def keyword_verifier(**settings: float) -> NLIVerifier:
-    return NLIVerifier(KeywordModel(), NLISettings(**settings))  # type: ignore[arg-type]
+def keyword_verifier(temperature: float = 1.0, **settings: float) -> NLIVerifier:
+    return NLIVerifier(KeywordModel(temperature), NLISettings(**settings))  # type: ignore[arg-type]
 
 
 # --- the shipped model --------------------------------------------------------------------
@@ -279,3 +280,12 @@ def test_app_builds_the_chosen_verifier(kind, expected):
     settings = Settings(_env_file=None, llm_backend="fake", verifier=kind)
     llm = StructuredLLM(FakeChatModel())
     assert isinstance(make_verifier(settings, llm, PromptLibrary(default_prompts_dir())), expected)
+
+
+def test_the_temperature_changes_confidence_never_the_verdict():
+    shown = evidence("The ministry hints that it happened.")
+    sharp = keyword_verifier().decide("It happened.", shown)[0]
+    flat = keyword_verifier(temperature=2.0).decide("It happened.", shown)[0]
+    assert sharp.verdict == flat.verdict == Verdict.SUPPORTED  # 0.55 ≥ 0.5 at temperature 1
+    assert sharp.confidence == pytest.approx(0.55, abs=1e-3)
+    assert flat.confidence < sharp.confidence  # calibrated: flatter, still SUPPORTED

@@ -194,7 +194,7 @@ def tune_decide_threshold(model: NLIModel) -> dict[str, object]:
     cases = [c for c in cases if c.label in LABEL_NAMES]
     gold = [c.label for c in cases]
     grid: dict[str, float] = {}
-    for t in (0.34, 0.38, 0.42, 0.46, 0.5, 0.55, 0.6):
+    for t in (0.34, 0.38, 0.42, 0.46, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8):
         verifier = NLIVerifier(model, NLISettings(decide_threshold=t))
         pred = [str(verifier.decide(c.claim, evidence_for(c))[0].verdict) for c in cases]
         grid[str(t)] = round(metrics.macro_f1(gold, pred, LABEL_NAMES), 4)
