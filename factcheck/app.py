@@ -101,7 +101,9 @@ def build_app(
         model_params=llm.describe(),
         embedder=store.embedder_name,
         collection=settings.collection,
-        priors=open_prior_checks(store, settings),
+        # Prior fact checks live beside a ReferenceStore's collection; another retriever
+        # (benchmarks' in-memory ones) has none.
+        priors=open_prior_checks(store, settings) if isinstance(store, ReferenceStore) else None,
     )
     return App(settings, prompts, llm, store, pipeline)
 
