@@ -350,10 +350,7 @@ def _with_transport(llm: StructuredLLM, handler: Callable[[Any], Any]) -> Any:
 def _capturing(llm: StructuredLLM) -> StructuredLLM:
     """A copy of `llm` (same model settings and method) whose requests are captured."""
     return StructuredLLM(
-        _with_transport(llm, _capture),
-        method=llm.method,
-        max_reasks=0,
-        cap_tool_schemas=llm.cap_tool_schemas,
+        _with_transport(llm, _capture), **(llm.configuration() | {"max_reasks": 0})
     )
 
 
@@ -362,12 +359,7 @@ class _Replayer:
 
     def __init__(self, llm: StructuredLLM) -> None:
         self.llm = StructuredLLM(
-            _with_transport(llm, _replay),
-            method=llm.method,
-            max_reasks=0,
-            model_name=llm.model_name,
-            params=llm.params,
-            cap_tool_schemas=llm.cap_tool_schemas,
+            _with_transport(llm, _replay), **(llm.configuration() | {"max_reasks": 0})
         )
 
     async def parse(

@@ -58,7 +58,6 @@ class BatchingStats:
     from_batch: int = 0
     fallback: int = 0
     failed: int = 0
-    reports: list[BatchReport] = field(default_factory=list)
 
 
 class BatchingLLM(StructuredLLM):
@@ -73,15 +72,7 @@ class BatchingLLM(StructuredLLM):
         idle: float = 1.0,
         poll: PollSettings | None = None,
     ) -> None:
-        super().__init__(
-            live.chat_model,
-            method=live.method,
-            max_reasks=live.max_reasks,
-            model_name=live.model_name,
-            params=live.params,
-            max_output_tokens=live.max_output_tokens,
-            cap_tool_schemas=live.cap_tool_schemas,
-        )
+        super().__init__(live.chat_model, **live.configuration())
         self.live = live
         self.totals = live.totals  # one running total: batch replies and live fallbacks
         self.client = client
@@ -161,7 +152,6 @@ class BatchingLLM(StructuredLLM):
         self.stats.from_batch += report.from_batch
         self.stats.fallback += sum(report.fallback.values())
         self.stats.failed += report.failed
-        self.stats.reports.append(report)
         log.info(
             "batch %s %s: %d replies from the batch, %d live fallbacks (%s), %d failed",
             report.batch_id,

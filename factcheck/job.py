@@ -10,9 +10,10 @@ from pathlib import Path
 from rich.table import Table
 
 from factcheck import __version__
-from factcheck.batching import BatchMode
+from factcheck.batching import BatchingLLM, BatchMode
 from factcheck.config import Settings
 from factcheck.errors import FactcheckError, RunInterrupted
+from factcheck.llm import StructuredLLM
 from factcheck.models import ClaimResult, RunHeader
 from factcheck.pipeline import item_id_of
 from factcheck.pricing import Price, cost_usd, load_price_table, price_for
@@ -176,11 +177,11 @@ def run_job(
     return exit_code(sum(run.verdict_counts().values()), len(run.errors))
 
 
-def _batch_progress(llm: object) -> str:
+def _batch_progress(llm: StructuredLLM) -> str:
     """Batch counts for the progress line (empty unless the run uses the Batch API)."""
-    stats = getattr(llm, "stats", None)
-    if stats is None:
+    if not isinstance(llm, BatchingLLM):
         return ""
+    stats = llm.stats
     return (
         f" · {stats.batches} batches ({stats.from_batch} replies, {stats.fallback} live fallbacks)"
     )

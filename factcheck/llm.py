@@ -208,6 +208,19 @@ class StructuredLLM:
         self._runnables: dict[tuple[type[BaseModel], str], Any] = {}
         self._splits: dict[tuple[type[BaseModel], str], _SplitRunnable | None] = {}
 
+    def configuration(self) -> dict[str, Any]:
+        """The constructor arguments that make another `StructuredLLM` ask like this one (same
+        method, re-asks, name, parameters, output cap and tool caps); it gets its own running
+        totals, concurrency slots and rate limiter."""
+        return {
+            "method": self.method,
+            "max_reasks": self.max_reasks,
+            "model_name": self.model_name,
+            "params": self.params,
+            "max_output_tokens": self.max_output_tokens,
+            "cap_tool_schemas": self.cap_tool_schemas,
+        }
+
     def describe(self) -> dict[str, object]:
         """Model name, structured-output method and parameters, for provenance."""
         return {"model": self.model_name, "method": self.method, **self.params}

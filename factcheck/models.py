@@ -129,6 +129,17 @@ class Citation(_Frozen):
     source_url: str | None = None
     published: date | None = None
 
+    @classmethod
+    def from_chunk(cls, chunk: SourceChunk, quote: str) -> Citation:
+        """`quote` (already checked to occur in `chunk`) with the chunk's source details."""
+        return cls(
+            chunk_id=chunk.id,
+            quote=quote,
+            source_title=chunk.title,
+            source_url=chunk.url,
+            published=chunk.published,
+        )
+
 
 class RejectedCitation(_Frozen):
     """A citation the model produced that failed validation, kept for audit (never emitted)."""

@@ -391,7 +391,7 @@ class NLIVerifier:
             verdict=decision.verdict,
             confidence=min(1.0, max(0.0, decision.confidence)),
             rationale=text,
-            citations=[_citation(s) for s in decision.deciding],
+            citations=[Citation.from_chunk(s.evidence.chunk, s.text) for s in decision.deciding],
             evidence=shown,
             provenance=provenance,
             verifier=name,
@@ -400,14 +400,3 @@ class NLIVerifier:
     def result_id(self, claim: Claim, shown: list[Evidence], provenance: Provenance) -> str:
         """Deterministic id: same claim, evidence and model → same result id."""
         return content_id("result", claim.id, self.prompt_hash, *(e.chunk.id for e in shown))
-
-
-def _citation(sentence: ScoredSentence) -> Citation:
-    chunk = sentence.evidence.chunk
-    return Citation(
-        chunk_id=chunk.id,
-        quote=sentence.text,
-        source_title=chunk.title,
-        source_url=chunk.url,
-        published=chunk.published,
-    )

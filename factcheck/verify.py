@@ -87,16 +87,7 @@ def check_citations(
         if key in seen:
             continue
         seen.add(key)
-        chunk = item.chunk
-        valid.append(
-            Citation(
-                chunk_id=chunk.id,
-                quote=span.of(chunk.text),
-                source_title=chunk.title,
-                source_url=chunk.url,
-                published=chunk.published,
-            )
-        )
+        valid.append(Citation.from_chunk(item.chunk, span.of(item.chunk.text)))
     return valid, rejected
 
 
