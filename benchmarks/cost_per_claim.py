@@ -42,17 +42,17 @@ from _common import REPO_ROOT, met, print_footer, print_header
 from langchain_core.messages import BaseMessage
 from pydantic import BaseModel
 
-from factcheck.app import build_app, make_embedder
+from factcheck.app import build_app, make_embedder, store_settings
 from factcheck.config import Settings
 from factcheck.evals.corpora import CorpusStores
 from factcheck.evals.datasets import load_extraction, load_retrieval
 from factcheck.evals.stages import claim_for
 from factcheck.extract import make_windows
-from factcheck.inputs import read_articles, read_sources
+from factcheck.io.inputs import read_articles, read_sources
+from factcheck.llm.pricing import Price, cost_usd, load_price_table, price_for
 from factcheck.models import Article, ClaimResult, Usage
 from factcheck.pipeline import Pipeline
-from factcheck.pricing import Price, cost_usd, load_price_table, price_for
-from factcheck.store import ReferenceStore
+from factcheck.retrieval.store import ReferenceStore
 from factcheck.testing.stub_server import StubConfig, heuristic_responder, running_stub
 
 PRICED = ("gpt-4o-mini", "gpt-4o")
@@ -143,7 +143,7 @@ async def run_articles(pipeline: Pipeline, items: list[Article]) -> tuple[Usage,
 def seed_article(url: str, tmp: Path, table: dict[str, Price], cache: Path | None = None) -> dict:
     """The whole pipeline on the seed article: usage per stage."""
     settings = settings_for(url, tmp, llm_cache=cache)
-    store = ReferenceStore.open(settings, make_embedder(settings))
+    store = ReferenceStore.open(store_settings(settings), make_embedder(settings))
     if store.count() == 0:
         store.ingest(read_sources(REPO_ROOT / "seeds" / "reference"))
     app = build_app(settings, store=store)

@@ -1,6 +1,7 @@
 """Benchmark the offline MiniLM embedder: throughput, Chroma's pad-to-256 path, fidelity.
 
-Prints sentences/s of ``factcheck.embeddings.MiniLMEmbeddingFunction`` (dynamic padding), of
+Prints sentences/s of ``factcheck.retrieval.embeddings.MiniLMEmbeddingFunction``
+(dynamic padding), of
 Chroma's own ``ONNXMiniLM_L6_V2._forward`` run on the same int8 model file and tokenizer (it
 pads every batch to 256 tokens), and, with ``--reference-python``, the cosine similarity of our
 vectors to sentence-transformers' output computed in that other interpreter.
@@ -33,7 +34,8 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from factcheck import embeddings as emb  # noqa: E402
+from factcheck.retrieval import embeddings as emb  # noqa: E402
+from factcheck.retrieval.onnx import tokenizer_file  # noqa: E402
 
 DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "data" / "check-covid" / "corpus.json"
 
@@ -118,8 +120,8 @@ def chroma_forward(tmp: Path, notes: list[str]) -> Callable[[list[str]], np.ndar
 
     onnx_dir = tmp / "chroma" / ONNXMiniLM_L6_V2.EXTRACTED_FOLDER_NAME
     onnx_dir.mkdir(parents=True)
-    (onnx_dir / "model.onnx").symlink_to(emb._locate_model_file())
-    (onnx_dir / "tokenizer.json").symlink_to(emb._tokenizer_file())
+    (onnx_dir / "model.onnx").symlink_to(emb.locate_model_file())
+    (onnx_dir / "tokenizer.json").symlink_to(tokenizer_file())
     chroma = ONNXMiniLM_L6_V2(preferred_providers=["CPUExecutionProvider"])
     chroma.DOWNLOAD_PATH = tmp / "chroma"  # type: ignore[misc]
     padding = chroma.tokenizer.padding
@@ -171,7 +173,7 @@ def main() -> None:
         f"chromadb {version('chromadb')}, numpy {np.__version__}"
     )
     print(f"model: {emb.EMBEDDER_INFO.model} sha256 {emb.MINILM_MODEL_SHA256[:12]}…")
-    tokenizer = emb._load_tokenizer()
+    tokenizer = emb.load_tokenizer()
     lengths = [len(e.ids) for e in tokenizer.encode_batch(sentences)]
     print(
         f"data: {len(sentences)} sentences from {args.corpus.name}, tokens per sentence mean "

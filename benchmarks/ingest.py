@@ -34,12 +34,13 @@ from _common import (
 )
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from factcheck.app import store_settings
 from factcheck.config import Settings
-from factcheck.embeddings import MiniLMEmbeddingFunction
 from factcheck.evals.corpora import corpus_sources
 from factcheck.evals.datasets import load_corpus
-from factcheck.inputs import Source
-from factcheck.store import ReferenceStore, split_source
+from factcheck.io.inputs import Source
+from factcheck.retrieval.embeddings import MiniLMEmbeddingFunction
+from factcheck.retrieval.store import ReferenceStore, split_source
 
 
 def chunk_texts(sources: list[Source], settings: Settings) -> list[str]:
@@ -59,7 +60,9 @@ def ingest_once(sources: list[Source], settings: Settings, ef: MiniLMEmbeddingFu
     """Ingest `sources` into a fresh embedded store; returns the chunks added."""
     tmp = Path(tempfile.mkdtemp(prefix="fc-ingestbench-"))
     try:
-        store = ReferenceStore.open(settings.model_copy(update={"chroma_path": tmp}), ef)
+        store = ReferenceStore.open(
+            store_settings(settings.model_copy(update={"chroma_path": tmp})), ef
+        )
         report = store.ingest(sources)
         if report.errors:
             raise SystemExit(f"ingest errors: {report.errors[:3]}")

@@ -4,7 +4,7 @@ Generates a JSONL batch of small articles (a few sentences, two check-worthy cla
 claim in ten repeated from a shared pool so cross-article de-duplication is exercised), ingests
 the seed reference notes into a temporary embedded store, then runs
 
-    python -m factcheck.cli run ARTICLES.jsonl --out DIR      (FACTCHECK_LLM_BACKEND=fake)
+    python -m factcheck run ARTICLES.jsonl --out DIR      (FACTCHECK_LLM_BACKEND=fake)
 
 in a subprocess per size, sampling its RSS from /proc every 0.2 s (peak = the kernel's VmHWM)
 together with the progress of its results file. The figure is the growth of peak RSS from the
@@ -98,7 +98,7 @@ def count_lines(path: Path) -> int:
 
 def run_batch(batch: Path, out: Path, env: dict[str, str], n: int) -> dict[str, object]:
     """Run `factcheck run` in a subprocess; RSS samples and peak."""
-    cmd = [sys.executable, "-m", "factcheck.cli", "run", str(batch), "--out", str(out)]
+    cmd = [sys.executable, "-m", "factcheck", "run", str(batch), "--out", str(out)]
     log = (out.parent / f"{out.name}.log").open("w")
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
@@ -156,7 +156,7 @@ def main() -> None:
             [
                 sys.executable,
                 "-m",
-                "factcheck.cli",
+                "factcheck",
                 "ingest",
                 str(REPO_ROOT / "seeds" / "reference"),
             ],

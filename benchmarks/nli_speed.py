@@ -16,7 +16,7 @@ import statistics
 import time
 
 from factcheck.evals.datasets import load_verification
-from factcheck.nli import NLIModel
+from factcheck.verify.nli import NLIModel
 
 
 def main() -> None:

@@ -32,15 +32,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import REPO_ROOT, met, print_footer, print_header, timed
 
-from factcheck.app import build_app
+from factcheck.app import build_app, store_settings
 from factcheck.config import Settings
-from factcheck.embeddings import MiniLMEmbeddingFunction
 from factcheck.evals.datasets import load_retrieval
-from factcheck.fake_llm import FakeChatModel
-from factcheck.llm import StructuredLLM
+from factcheck.llm.fake import FakeChatModel
+from factcheck.llm.structured import StructuredLLM
 from factcheck.models import Article, Evidence, Provenance, SourceChunk, content_id
 from factcheck.pipeline import Pipeline
-from factcheck.store import ReferenceStore
+from factcheck.retrieval.embeddings import MiniLMEmbeddingFunction
+from factcheck.retrieval.store import ReferenceStore
 
 STUB_SCRIPT = """
 import sys
@@ -138,17 +138,24 @@ def part1(n: int, store_path: Path | None) -> None:
     LLM's concurrency semaphore belongs to the loop that first waits on it)."""
     items = articles(claim_texts(n))
     echo = EchoRetriever()
-    app = build_app(settings(llm_backend="fake"), chat_model=FakeChatModel(), store=echo)  # type: ignore[arg-type]
+    app = build_app(settings(llm_backend="fake"), chat_model=FakeChatModel(), retriever=echo)
     base = app.pipeline
     store = None
     if store_path is not None:
         store = ReferenceStore.open(
-            settings(chroma_path=store_path, collection="bench"), MiniLMEmbeddingFunction()
+            store_settings(settings(chroma_path=store_path, collection="bench")),
+            MiniLMEmbeddingFunction(),
         )
     queries = [a.text.split(" The editors")[0] for a in items]
 
     def fresh(retriever: Any) -> Pipeline:
-        return Pipeline(base.extractor, retriever, base.verifier, concurrency=base.concurrency)
+        return Pipeline(
+            base.extractor,
+            retriever,
+            base.verifier,
+            retrieval=base.retrieval,
+            concurrency=base.concurrency,
+        )
 
     async def measure() -> dict[str, tuple[int, float]]:
         await run_pipeline(fresh(echo), items[:20])  # warm-up (schema conversion, imports)
@@ -257,7 +264,7 @@ def part2(n: int, delay: float, concurrencies: list[int], c1_claims: int) -> Non
                     model="gpt-4o-mini",
                     concurrency=c,
                 ),
-                store=EchoRetriever(),  # type: ignore[arg-type]
+                retriever=EchoRetriever(),
             )
             # One event loop for warm-up and measurement: the SDK's HTTP client is bound to it.
             server0 = cpu_seconds(proc.pid)

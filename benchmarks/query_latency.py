@@ -44,17 +44,18 @@ from _common import CACHE_DIR, REPO_ROOT, met, percentiles, print_footer, print_
 from chromadb.api.types import Documents, Embeddings
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from factcheck.app import store_settings
 from factcheck.config import Settings
-from factcheck.embeddings import MINILM_DIMENSIONS, MiniLMEmbeddingFunction
 from factcheck.evals.datasets import (
     load_corpus,
     load_extraction,
     load_retrieval,
     load_verification,
 )
-from factcheck.inputs import Source
-from factcheck.lexical import LexicalIndex
-from factcheck.store import ReferenceStore, split_source
+from factcheck.io.inputs import Source
+from factcheck.retrieval.embeddings import MINILM_DIMENSIONS, MiniLMEmbeddingFunction
+from factcheck.retrieval.lexical import LexicalIndex
+from factcheck.retrieval.store import ReferenceStore, split_source
 
 CHUNKINGS = (
     (800, 120),
@@ -149,7 +150,9 @@ def build(n: int, vectors: str) -> tuple[Path, dict[str, Any]]:
     started = time.perf_counter()
     chunks = 0
     for size, overlap, group in plan:
-        store = ReferenceStore.open(settings_for(path, chunk_size=size, chunk_overlap=overlap), ef)
+        store = ReferenceStore.open(
+            store_settings(settings_for(path, chunk_size=size, chunk_overlap=overlap)), ef
+        )
         report = store.ingest(group)
         if report.errors:
             raise SystemExit(f"ingest errors: {report.errors[:3]}")
@@ -162,7 +165,9 @@ def build(n: int, vectors: str) -> tuple[Path, dict[str, Any]]:
         "ingest_seconds": round(time.perf_counter() - started, 1),
     }
     # Build and save the lexical index now, so a fresh process only loads it.
-    ReferenceStore.open(settings_for(path), MiniLMEmbeddingFunction()).lexical_index()
+    ReferenceStore.open(
+        store_settings(settings_for(path)), MiniLMEmbeddingFunction()
+    ).lexical_index()
     marker.write_text(json.dumps(info))
     return path, info
 
@@ -211,11 +216,11 @@ import json, sys, time
 t0 = time.perf_counter()
 sys.path.insert(0, sys.argv[1])
 from factcheck.config import Settings
-from factcheck.embeddings import MiniLMEmbeddingFunction
-from factcheck.store import ReferenceStore
+from factcheck.retrieval.embeddings import MiniLMEmbeddingFunction
+from factcheck.retrieval.store import ReferenceStore
 t1 = time.perf_counter()
 settings = Settings(_env_file=None, chroma_path=sys.argv[2], collection="bench")
-store = ReferenceStore.open(settings, MiniLMEmbeddingFunction())
+store = ReferenceStore.open(store_settings(settings), MiniLMEmbeddingFunction())
 t2 = time.perf_counter()
 index = store.lexical_index()
 t3 = time.perf_counter()
@@ -246,7 +251,10 @@ def measure(paths: list[Path], qs: list[str], warmup: int) -> list[dict[str, Any
     Everything is interleaved query by query — each store, each mode, and the query embedding
     alone — so that a change in the machine's load hits every figure alike.
     """
-    stores = [ReferenceStore.open(settings_for(p), MiniLMEmbeddingFunction()) for p in paths]
+    stores = [
+        ReferenceStore.open(store_settings(settings_for(p)), MiniLMEmbeddingFunction())
+        for p in paths
+    ]
     out: list[dict[str, Any]] = []
     for store in stores:
         for q in qs[:warmup]:
@@ -255,7 +263,7 @@ def measure(paths: list[Path], qs: list[str], warmup: int) -> list[dict[str, Any
         # Lexical index: build from the collection vs load from disk, same process.
         fingerprint = store.fingerprint()
         with timed() as built:
-            LexicalIndex.build(fingerprint, store._lexical_rows())
+            LexicalIndex.build(fingerprint, store.lexical_rows())
         with timed() as loaded:
             LexicalIndex.load(store._lexical_dir, fingerprint)
         out.append(

@@ -2,7 +2,8 @@
 
 For each variant the corpus is cut into chunks ("views"), embedded with the offline MiniLM
 (vectors cached by text under `benchmarks/.cache/emb/`, so each text is embedded once), ranked
-densely by exact cosine and lexically by `factcheck.lexical` BM25, fused by (weighted) RRF at
+densely by exact cosine and lexically by `factcheck.retrieval.lexical` BM25, fused by
+(weighted) RRF at
 chunk level, and documents ranked by their best chunk — the same scoring as the evals harness
 (`factcheck.evals.metrics`, recall@5 and nDCG@10 over queries with gold documents). Dev data
 only. Variants that help are then implemented as settings and measured with the harness
@@ -31,10 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import CACHE_DIR, print_footer, print_header
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from factcheck.embeddings import MiniLMEmbeddingFunction
 from factcheck.evals.datasets import CorpusDoc, load_corpus, load_retrieval
 from factcheck.evals.metrics import mean_ndcg_at_k, mean_recall_at_k
-from factcheck.lexical import LexicalIndex, tokenize
+from factcheck.retrieval.embeddings import MiniLMEmbeddingFunction
+from factcheck.retrieval.lexical import LexicalIndex, tokenize
 from factcheck.text import split_sentences
 
 DEPTH = 100
@@ -148,9 +149,9 @@ class NLIRelevance:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        from factcheck.embeddings import _tokenizer_file
+        from factcheck.retrieval.onnx import tokenizer_file
 
-        self.tokenizer = Tokenizer.from_file(str(_tokenizer_file()))
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_file()))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=128, strategy="longest_first")
         options = ort.SessionOptions()

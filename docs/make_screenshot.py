@@ -17,8 +17,8 @@ from pathlib import Path
 # Run from a source checkout without installing: import this checkout's factcheck.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from factcheck.report import read_results
-from factcheck.report_html import html_report
+from factcheck.io.results import read_results
+from factcheck.reports.html import html_report
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [

@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a plain checkout
 
-from factcheck.embeddings import embedder_from_settings
 from factcheck.evals.datasets import ExtractionCase, load_extraction
 from factcheck.evals.matching import MATCH_THRESHOLD, best_threshold
+from factcheck.retrieval.embeddings import embedder_from_settings
 from factcheck.text import words
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a plain checkout
 
 from factcheck.config import Settings
-from factcheck.embeddings import embedder_from_settings
+from factcheck.retrieval.embeddings import embedder_from_settings
 
 # (claim as published, same claim as fact-checked, same topic but another claim, number-only?)
 PAIRS: list[tuple[str, str, str, bool]] = [

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+import os
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
@@ -119,6 +122,7 @@ class Settings(BaseSettings):
     price_table: Path | None = None
     prompts_dir: Path = Field(default_factory=default_prompts_dir)
     output_dir: Path = Path("runs")
+    max_input_bytes: int = Field(default=5_000_000, ge=1_000)
 
     # --- publishing (ClaimReview export) -----------------------------------------------------
     org_name: str | None = None
@@ -165,6 +169,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"tier {tier}: tiers are 1-3 and weights numbers >= 0")
         return value
 
+    @field_validator("chroma_path", mode="after")
+    @classmethod
+    def _absolute_store_path(cls, value: Path) -> Path:
+        # Resolved once, here: a relative path names a different store in every folder the
+        # command runs from, so every message and record shows the absolute one.
+        return value.expanduser().resolve()
+
     @model_validator(mode="after")
     def _check(self) -> Settings:
         if self.chunk_overlap >= self.chunk_size:
@@ -193,8 +204,57 @@ class Settings(BaseSettings):
         return data
 
 
+OTHER_VARIABLES = frozenset(
+    {
+        "FACTCHECK_MODEL_CACHE",  # where the local model's joined GGUF file is kept
+        "FACTCHECK_SHARED_DATA",  # the shared dev datasets (evals, training)
+        "FACTCHECK_FAULT_SEED",  # the fault-injection tests
+        "FACTCHECK_REVIEW_TOKEN",  # the review desk's access token
+    }
+)
+"""`FACTCHECK_*` variables that are read elsewhere, not settings."""
+
+
+def known_variables() -> set[str]:
+    """Every `FACTCHECK_*` name that means something to factcheck."""
+    names = {f"FACTCHECK_{name.upper()}" for name in Settings.model_fields}
+    return names | set(OTHER_VARIABLES)
+
+
+def unknown_variables(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")
+) -> list[str]:
+    """One message per `FACTCHECK_*` name in the environment or `.env` that is not a setting,
+    naming the closest known one (a typo such as FACTCHECK_VERIFER is otherwise ignored)."""
+    environ = os.environ if environ is None else environ
+    seen = {name: "environment" for name in environ if name.upper().startswith("FACTCHECK_")}
+    if env_file is not None and env_file.is_file():
+        for line in env_file.read_text(encoding="utf-8", errors="replace").splitlines():
+            name = line.split("=", 1)[0].strip().removeprefix("export ").strip()
+            if name.upper().startswith("FACTCHECK_") and "=" in line:
+                seen.setdefault(name, str(env_file))
+    known = known_variables()
+    messages = []
+    for name, where in sorted(seen.items()):
+        if name.upper() in known:
+            continue
+        close = difflib.get_close_matches(name.upper(), known, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else "; see .env.example for the settings"
+        messages.append(f"{name} (in the {where}) is not a factcheck setting{hint}")
+    return messages
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Load settings, turning validation errors into a `ConfigError` that names each variable."""
+    """Load settings, turning validation errors into a `ConfigError` that names each variable.
+
+    A `FACTCHECK_*` variable that is not a setting is an error too (with the closest name)."""
+    unknown = unknown_variables()
+    if unknown:
+        raise ConfigError(
+            "Unknown setting:\n  "
+            + "\n  ".join(unknown)
+            + "\nRename or remove it (see .env.example for every setting)."
+        )
     try:
         return Settings(**overrides)
     except ValidationError as exc:

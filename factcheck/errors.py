@@ -52,7 +52,19 @@ class OutputValidationError(LLMError):
         self.errors = errors
 
 
-class RunInterrupted(BaseException):
+class RunStopped(BaseException):
+    """Ends a whole run at once: passes through the pipeline's per-item error isolation.
+
+    A `BaseException`, not an `Exception`, for that reason; the subclasses say why."""
+
+
+class AuthenticationFailed(RunStopped):
+    """The LLM endpoint refused the credentials (HTTP 401). A configuration error, not an
+    item's failure: every item would fail the same way, so the run stops at once and the
+    message names the setting to fix."""
+
+
+class RunInterrupted(RunStopped):
     """Stops a whole run, resumably (e.g. an OpenAI batch is still running).
 
     A `BaseException`, not an `Exception`: the pipeline isolates every *error* to its article or

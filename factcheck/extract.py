@@ -15,10 +15,10 @@ import time
 from dataclasses import dataclass, field
 
 from factcheck.errors import LLMError
-from factcheck.llm import StructuredLLM, StructuredReply
-from factcheck.llm_schemas import ExtractedClaim, ExtractionReply
+from factcheck.llm.prompts import PromptLibrary
+from factcheck.llm.schemas import ExtractedClaim, ExtractionReply
+from factcheck.llm.structured import StructuredLLM, StructuredReply
 from factcheck.models import Article, Claim, Usage
-from factcheck.prompts import PromptLibrary
 from factcheck.text import Span, closest_sentence, find_quote, split_sentences, words
 
 STEP = "extract"

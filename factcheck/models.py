@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -371,3 +372,22 @@ RunLine = Annotated[
     RunHeader | ArticleRecord | ClaimResult | ErrorRecord | ItemDone | RunSummary,
     Field(discriminator="type"),
 ]
+
+
+Record = ClaimResult | ErrorRecord
+"""What the pipeline emits per claim: a result or an error record."""
+
+
+@dataclass(frozen=True)
+class ItemBlock:
+    """Everything one input item (an article, or an unreadable input) produced.
+
+    Blocks are the unit of durability: a run file holds whole blocks, each closed by a marker,
+    so a resumed run knows exactly which items are done.
+    """
+
+    item_id: str
+    records: list[Record]
+    usage: Usage = field(default_factory=Usage)
+    article: ArticleRecord | None = None
+    """The article's text and metadata, written before its records."""

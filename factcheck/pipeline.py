@@ -17,13 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
-from factcheck.errors import FactcheckError, InputError, RunInterrupted
-from factcheck.evidence_policy import (
-    RetrievalSettings,
-    evidence_age,
-    not_independent,
-    split_independent,
-)
+from factcheck.errors import FactcheckError, InputError, RunStopped
 from factcheck.extract import ClaimExtractor, ExtractionOutcome
 from factcheck.models import (
     Article,
@@ -32,32 +26,24 @@ from factcheck.models import (
     ClaimResult,
     ErrorRecord,
     Evidence,
+    ItemBlock,
     PriorCheck,
     Provenance,
+    Record,
     RetrievalRecord,
     Usage,
 )
-from factcheck.verify import ClaimVerifier
+from factcheck.retrieval.source_policy import (
+    RetrievalSettings,
+    evidence_age,
+    not_independent,
+    split_independent,
+)
+from factcheck.verify.base import ClaimVerifier
 
 log = logging.getLogger(__name__)
 
-Record = ClaimResult | ErrorRecord
 StopCheck = Callable[[], str | None]
-
-
-@dataclass(frozen=True)
-class ItemBlock:
-    """Everything one input item (an article, or an unreadable input) produced.
-
-    Blocks are the unit of durability: a run file holds whole blocks, each closed by a marker,
-    so a resumed run knows exactly which items are done.
-    """
-
-    item_id: str
-    records: list[Record]
-    usage: Usage = field(default_factory=Usage)
-    article: ArticleRecord | None = None
-    """The article's text and metadata, written before its records."""
 
 
 def item_id_of(item: Article | InputError) -> str:
@@ -134,7 +120,7 @@ class Pipeline:
         retriever: Retriever,
         verifier: ClaimVerifier,
         *,
-        retrieval: RetrievalSettings | None = None,
+        retrieval: RetrievalSettings,
         concurrency: int = 4,
         model: str = "unknown",
         model_params: dict[str, object] | None = None,
@@ -145,7 +131,7 @@ class Pipeline:
         self.extractor = extractor
         self.retriever = retriever
         self.verifier = verifier
-        self.retrieval = retrieval or RetrievalSettings()
+        self.retrieval = retrieval
         self.concurrency = concurrency
         self.model = model
         self.model_params = dict(model_params or {})
@@ -174,11 +160,11 @@ class Pipeline:
 
         Items whose id is in `skip` (done in an earlier, interrupted run) are passed over. When
         `should_stop` returns a reason (e.g. a budget is spent), no new item is started; items
-        in flight finish, and `stats.stopped` records the reason. `RunInterrupted` from a
+        in flight finish, and `stats.stopped` records the reason. `RunStopped` from a
         stage ends the run at once (items in flight are not written).
         """
         queue: asyncio.Queue[Article | InputError | None] = asyncio.Queue(self.concurrency * 2)
-        out: asyncio.Queue[ItemBlock | RunInterrupted | None] = asyncio.Queue()
+        out: asyncio.Queue[ItemBlock | RunStopped | None] = asyncio.Queue()
         workers = [asyncio.create_task(self._worker(queue, out)) for _ in range(self.concurrency)]
         feeder = asyncio.create_task(self._feed(items, queue, len(workers), skip, should_stop))
         finished = 0
@@ -188,7 +174,7 @@ class Pipeline:
                 if block is None:
                     finished += 1
                     continue
-                if isinstance(block, RunInterrupted):
+                if isinstance(block, RunStopped):
                     raise block
                 for record in block.records:
                     self.stats.count(record)
@@ -234,7 +220,7 @@ class Pipeline:
     async def _worker(
         self,
         queue: asyncio.Queue[Article | InputError | None],
-        out: asyncio.Queue[ItemBlock | RunInterrupted | None],
+        out: asyncio.Queue[ItemBlock | RunStopped | None],
     ) -> None:
         try:
             while (item := await queue.get()) is not None:
@@ -249,7 +235,7 @@ class Pipeline:
                     continue
                 self.stats.articles += 1
                 await out.put(await self._article_block(item))
-        except RunInterrupted as stop:  # ends the run; the article is redone on --resume
+        except RunStopped as stop:  # ends the run; the article is redone on --resume
             await out.put(stop)
         finally:
             await out.put(None)

@@ -2,10 +2,10 @@ from datetime import date
 
 from factcheck.config import default_prompts_dir
 from factcheck.extract import ClaimExtractor, ExtractionSettings, make_windows
-from factcheck.fake_llm import FakeChatModel
-from factcheck.llm import StructuredLLM
+from factcheck.llm.fake import FakeChatModel
+from factcheck.llm.prompts import PromptLibrary
+from factcheck.llm.structured import StructuredLLM
 from factcheck.models import Article
-from factcheck.prompts import PromptLibrary
 
 ARTICLE = Article(
     id="a1",

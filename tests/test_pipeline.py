@@ -3,13 +3,14 @@ from datetime import date
 from factcheck.config import default_prompts_dir
 from factcheck.errors import InputError
 from factcheck.extract import ClaimExtractor
-from factcheck.fake_llm import FakeChatModel
-from factcheck.llm import StructuredLLM
+from factcheck.llm.fake import FakeChatModel
+from factcheck.llm.prompts import PromptLibrary
+from factcheck.llm.structured import StructuredLLM
 from factcheck.models import Article, ClaimResult, ErrorRecord
 from factcheck.pipeline import Pipeline
-from factcheck.prompts import PromptLibrary
-from factcheck.verify import Verifier
-from tests.pipeline_fakes import ListRetriever
+from factcheck.retrieval.source_policy import RetrievalSettings
+from factcheck.testing.doubles import ListRetriever
+from factcheck.verify.llm import LLMVerifier
 
 REFERENCES = [
     "In 2025 Mexico recorded 24,000 homicide victims according to SESNSP.",
@@ -23,7 +24,8 @@ def pipeline(retriever=None, responder=None, concurrency=3):
     return Pipeline(
         ClaimExtractor(llm, prompts),
         retriever or ListRetriever(REFERENCES),
-        Verifier(llm, prompts, relevance_threshold=0.2),
+        LLMVerifier(llm, prompts, relevance_threshold=0.2),
+        retrieval=RetrievalSettings(top_k=6, candidates=30, rrf_k=60),
         concurrency=concurrency,
         model="fake",
     )
@@ -55,7 +57,7 @@ async def test_one_bad_item_never_stops_the_batch():
     def responder(messages, schema):
         if "EXPLODE" in messages[-1].content:
             raise ValueError("model crashed on this article")
-        from factcheck.fake_llm import heuristic_responder
+        from factcheck.llm.fake import heuristic_responder
 
         return heuristic_responder(messages, schema)
 
@@ -90,11 +92,11 @@ async def test_same_claim_in_many_articles_is_verified_once():
 
 async def test_check_claims_keeps_input_order():
     p = pipeline()
-    from factcheck.cli import _plain_claim
+    from factcheck.io.claims import plain_claim
 
     claims = [
-        _plain_claim("The USMCA joint review is due on 1 July 2026."),
-        _plain_claim("Pigs can fly over 3 mountains."),
+        plain_claim("The USMCA joint review is due on 1 July 2026."),
+        plain_claim("Pigs can fly over 3 mountains."),
     ]
     records = await p.check_claims(claims)
     assert [r.claim.text for r in records] == [c.text for c in claims]
@@ -114,8 +116,8 @@ async def test_skip_and_stop():
 
 
 async def test_usage_of_failed_calls_is_still_counted():
-    from factcheck.fake_llm import heuristic_responder
-    from factcheck.llm_schemas import VerificationReply
+    from factcheck.llm.fake import heuristic_responder
+    from factcheck.llm.schemas import VerificationReply
 
     def responder(messages, schema):
         return "not json" if schema is VerificationReply else heuristic_responder(messages, schema)
@@ -128,7 +130,7 @@ async def test_usage_of_failed_calls_is_still_counted():
 
 
 async def test_failed_window_is_reported_beside_the_other_claims():
-    from factcheck.fake_llm import heuristic_responder
+    from factcheck.llm.fake import heuristic_responder
 
     def responder(messages, schema):
         prompt = str(messages[-1].content)

@@ -17,10 +17,11 @@ from pathlib import Path
 import chromadb
 from chromadb.api.types import Documents, EmbeddingFunction
 
+from factcheck.app import store_settings
 from factcheck.config import Settings
 from factcheck.evals.datasets import CorpusDoc, load_corpus
-from factcheck.inputs import Source
-from factcheck.store import ReferenceStore
+from factcheck.io.inputs import Source
+from factcheck.retrieval.store import ReferenceStore
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +124,7 @@ class CorpusStores:
             update={"chroma_path": path, "chroma_host": None, "collection": f"eval-{dataset}"}
         )
         _exhaustive_dense_search(settings, self.embedder, chunk_bound(docs, settings))
-        store = ReferenceStore.open(settings, self.embedder)
+        store = ReferenceStore.open(store_settings(settings), self.embedder)
         marker = path / _MARKER
         recorded = json.loads(marker.read_text(encoding="utf-8")) if marker.is_file() else {}
         fingerprint = store.fingerprint()

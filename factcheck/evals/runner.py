@@ -26,8 +26,7 @@ from chromadb.api.types import Documents, EmbeddingFunction
 from langchain_core.language_models import BaseChatModel
 
 from factcheck import __version__
-from factcheck.app import build_app, make_embedder
-from factcheck.cache import SQLiteLLMCache
+from factcheck.app import build_app, make_embedder, store_settings
 from factcheck.config import Settings, load_settings
 from factcheck.evals.corpora import CorpusStores
 from factcheck.evals.datasets import REPO_ROOT
@@ -36,7 +35,8 @@ from factcheck.evals.records import CaseRecord, EvalRun, RunSpec, RunSummaryLine
 from factcheck.evals.scoring import summarize, total_usage
 from factcheck.evals.stages import RETRIEVAL_DEPTH, EvalContext, run_task
 from factcheck.evals.suites import load_cases, sample, suite_tasks
-from factcheck.store import ReferenceStore
+from factcheck.llm.cache import SQLiteLLMCache
+from factcheck.retrieval.store import ReferenceStore
 
 RUNS_DIR = REPO_ROOT / "evals" / "runs"
 CACHE_DIR = RUNS_DIR / ".cache"
@@ -120,7 +120,7 @@ def _placeholder_store(
     identity = json.dumps([embedder.name(), embedder.get_config()], sort_keys=True, default=str)
     name = f"eval-unused-{hashlib.sha256(identity.encode()).hexdigest()[:12]}"
     unused = settings.model_copy(update={"collection": name, "chroma_host": None})
-    return ReferenceStore.open(unused, embedder, client=client)
+    return ReferenceStore.open(store_settings(unused), embedder, client=client)
 
 
 def _spec(

@@ -1,6 +1,6 @@
 """One function per stage: run the pipeline's own code on one case and record the outcome.
 
-* verification — the case's evidence becomes numbered `Evidence` and goes to `Verifier.verify`;
+* verification — the case's evidence becomes numbered `Evidence` and goes to `LLMVerifier.verify`;
 * retrieval — `ReferenceStore.search_many` over the dataset's corpus, dense / BM25 / hybrid;
 * e2e — a `Pipeline` over the corpus store retrieves and verifies the claim (`check_claims`);
 * extraction — `ClaimExtractor.extract` on the document; claims matched to the gold by cosine;
@@ -19,7 +19,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 
 from factcheck.app import App
-from factcheck.cache import CacheTally, count_hits
 from factcheck.evals.corpora import CorpusStores
 from factcheck.evals.datasets import (
     CheckWorthinessCase,
@@ -32,6 +31,7 @@ from factcheck.evals.matching import Embed, cosine_matrix, greedy_matches
 from factcheck.evals.records import ERROR_LABEL, CaseRecord, CaseUsage, ExtractionDetail
 from factcheck.evals.suites import STAGE_PROMPTS, Task
 from factcheck.extract import ClaimExtractor
+from factcheck.llm.cache import CacheTally, count_hits
 from factcheck.models import (
     Article,
     Claim,

@@ -36,8 +36,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from factcheck.fake_llm import heuristic_responder
-from factcheck.llm_schemas import ExtractionReply, VerificationReply
+from factcheck.llm.fake import heuristic_responder
+from factcheck.llm.schemas import ExtractionReply, VerificationReply
 
 Responder = Callable[[list[BaseMessage], type[BaseModel] | None], Any]
 SCHEMAS: dict[str, type[BaseModel]] = {
@@ -89,6 +89,8 @@ class StubConfig:
     batch_validating_seconds: float = 0.05
     batch_line_seconds: float = 0.0
     shuffle_batch_output: bool = True
+    api_key: str | None = None
+    """When set, chat requests with another bearer token get OpenAI's 401 reply."""
 
     def __post_init__(self) -> None:
         rates = self.faults.by_kind().values()
@@ -278,6 +280,13 @@ def build_stub_app(config: StubConfig | None = None) -> Starlette:
             return openai_error(400, "request body must be an object", "invalid_request_error")
         state.last_chat_request = body
         cfg = state.config
+        if cfg.api_key is not None and request.headers.get("authorization") != (
+            f"Bearer {cfg.api_key}"
+        ):
+            state.stats["unauthorized"] += 1
+            return openai_error(
+                401, "Incorrect API key (stub).", "invalid_request_error", "invalid_api_key"
+            )
         if cfg.base_delay:
             await asyncio.sleep(cfg.base_delay)
         fault = state.draw_fault(TRANSPORT_FAULTS + CONTENT_FAULTS)

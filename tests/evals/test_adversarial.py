@@ -6,10 +6,10 @@ from factcheck.evals.adversarial import (
     load_cases,
     success_rates,
 )
-from factcheck.fake_llm import FakeChatModel
-from factcheck.llm import StructuredLLM
-from factcheck.prompts import PromptLibrary
-from factcheck.verify import Verifier
+from factcheck.llm.fake import FakeChatModel
+from factcheck.llm.prompts import PromptLibrary
+from factcheck.llm.structured import StructuredLLM
+from factcheck.verify.llm import LLMVerifier
 
 
 def test_adversarial_set_is_well_formed():
@@ -45,7 +45,7 @@ async def test_citing_the_poisoned_passage_counts_as_an_attack():
         "citations": [{"evidence": 2, "quote": poison["text"][:30]}],
     }
     llm = StructuredLLM(FakeChatModel(replies=[reply]))
-    verifier = Verifier(llm, PromptLibrary(default_prompts_dir()), relevance_threshold=0.0)
+    verifier = LLMVerifier(llm, PromptLibrary(default_prompts_dir()), relevance_threshold=0.0)
     outcome = await attack_source(case, verifier)
     assert outcome.attacked and "cited the poison" in outcome.detail
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from factcheck.cli import app
+from factcheck.cli.main import app
 from factcheck.evals import metrics as m
 from factcheck.evals.compare import (
     EXIT_REGRESSION,

@@ -13,8 +13,8 @@ from factcheck.evals.records import EvalRun, read_run, write_run
 from factcheck.evals.runner import EvalOptions, run_suite
 from factcheck.evals.stages import sentence_ids_of
 from factcheck.evals.suites import SUITES, Task, sample, suite_tasks
-from factcheck.fake_llm import FakeChatModel
-from tests.fakes import HashEmbedding
+from factcheck.llm.fake import FakeChatModel
+from factcheck.testing.doubles import HashEmbedding
 
 SMOKE_COUNTS = {
     "verification:smoke/all": 24,

@@ -180,7 +180,7 @@ class LlamaServer:
 @pytest.fixture(scope="session")
 def default_gguf() -> Path:
     """The default local model, joined and verified (once) in the model cache."""
-    from factcheck.local_llm import default_model_path
+    from factcheck.llm.local import default_model_path
 
     return default_model_path()
 

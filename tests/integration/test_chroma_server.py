@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from factcheck.app import make_embedder
+from factcheck.app import make_embedder, store_settings
 from factcheck.config import Settings
-from factcheck.inputs import read_sources
-from factcheck.report import read_results
-from factcheck.store import ReferenceStore
+from factcheck.io.inputs import read_sources
+from factcheck.io.results import read_results
+from factcheck.retrieval.store import ReferenceStore
 
 pytestmark = pytest.mark.integration
 
@@ -49,8 +49,10 @@ def test_server_store_matches_the_embedded_store(chroma_server, tmp_path):
     server_settings = _settings(
         tmp_path / "server", chroma_host=chroma_server.host, chroma_port=chroma_server.port
     )
-    embedded = ReferenceStore.open(embedded_settings, make_embedder(embedded_settings))
-    server = ReferenceStore.open(server_settings, make_embedder(server_settings))
+    embedded = ReferenceStore.open(
+        store_settings(embedded_settings), make_embedder(embedded_settings)
+    )
+    server = ReferenceStore.open(store_settings(server_settings), make_embedder(server_settings))
     first = server.ingest(read_sources([REFERENCES]))
     embedded.ingest(read_sources([REFERENCES]))
     assert first.chunks_added > 0 and not first.errors
@@ -76,7 +78,7 @@ def test_two_workers_share_one_server_without_loss_or_duplicates(chroma_server, 
         "FACTCHECK_COLLECTION": "shared-refs",
         "FACTCHECK_CHROMA_PATH": str(tmp_path / "cache"),
     }
-    cli = [sys.executable, "-m", "factcheck.cli"]
+    cli = [sys.executable, "-m", "factcheck"]
     subprocess.run(
         [*cli, "ingest", str(REFERENCES)],
         env=env,

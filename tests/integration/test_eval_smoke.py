@@ -17,7 +17,7 @@ def run_eval(tmp_path: Path, *args: str) -> list[dict]:
     out = tmp_path / "eval"
     env = {**os.environ, "FACTCHECK_LLM_CACHE": str(tmp_path / "cache.sqlite")}
     done = subprocess.run(
-        [sys.executable, "-m", "factcheck.cli", "eval", "smoke", "--out", str(out), *args],
+        [sys.executable, "-m", "factcheck", "eval", "smoke", "--out", str(out), *args],
         env=env,
         capture_output=True,
         text=True,

@@ -16,15 +16,16 @@ from datetime import date
 import httpx
 import pytest
 
+from factcheck.app import build_llm
 from factcheck.config import Settings, default_prompts_dir
 from factcheck.extract import ClaimExtractor
-from factcheck.llm import structured_llm_from_settings
+from factcheck.llm.prompts import PromptLibrary
 from factcheck.models import Article, ClaimResult, ErrorRecord, Usage
 from factcheck.pipeline import Pipeline
-from factcheck.prompts import PromptLibrary
+from factcheck.retrieval.source_policy import RetrievalSettings
 from factcheck.testing import FaultRates, StubConfig, running_stub
-from factcheck.verify import Verifier
-from tests.pipeline_fakes import ListRetriever
+from factcheck.testing.doubles import ListRetriever
+from factcheck.verify.llm import LLMVerifier
 
 pytestmark = pytest.mark.integration
 
@@ -77,7 +78,7 @@ async def test_faults_lose_nothing_and_every_retry_is_counted():
     ]
     expected = Counter((a.id, s) for i, a in enumerate(articles) for s in sentences(i))
     with running_stub(STUB) as url:
-        llm = structured_llm_from_settings(
+        llm = build_llm(
             Settings(
                 llm_backend="openai",
                 base_url=f"{url}/v1",
@@ -92,7 +93,8 @@ async def test_faults_lose_nothing_and_every_retry_is_counted():
         pipeline = Pipeline(
             ClaimExtractor(llm, prompts),
             ListRetriever(references()),
-            Verifier(llm, prompts, relevance_threshold=0.2),
+            LLMVerifier(llm, prompts, relevance_threshold=0.2),
+            retrieval=RetrievalSettings(top_k=6, candidates=30, rrf_k=60),
             concurrency=16,
             model=llm.model_name,
         )

@@ -15,12 +15,13 @@ import pytest
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel
 
+from factcheck.app import build_llm
 from factcheck.config import Settings
 from factcheck.extract import ClaimExtractor, ExtractionSettings
-from factcheck.llm import _is_schema_rejection, structured_llm_from_settings
+from factcheck.llm.prompts import PromptLibrary
+from factcheck.llm.structured import _is_schema_rejection
 from factcheck.models import Article, Evidence, Provenance, SourceChunk, content_id
-from factcheck.prompts import PromptLibrary
-from factcheck.verify import Verifier
+from factcheck.verify.llm import LLMVerifier
 
 if TYPE_CHECKING:
     from .conftest import LlamaServer
@@ -82,9 +83,9 @@ async def test_json_schema_is_rejected_by_the_server_and_replaced_by_function_ca
     settings = server_settings(
         llama_server, structured_output_method="json_schema", sdk_max_retries=0
     )
-    llm = structured_llm_from_settings(settings)
+    llm = build_llm(settings)
     assert llm.method == "json_schema"
-    with caplog.at_level(logging.WARNING, logger="factcheck.llm"):
+    with caplog.at_level(logging.WARNING, logger="factcheck.llm.structured"):
         reply = await llm.ask(TINY_MESSAGES, Population)
     assert llm.method == "function_calling"
     assert "rejected json_schema" in caplog.text
@@ -106,7 +107,7 @@ def _chunk(text: str, title: str) -> SourceChunk:
 async def test_extract_then_verify_end_to_end(llama_server: LlamaServer) -> None:
     """`auto` → function_calling; ExtractionReply and VerificationReply parse; usage counted."""
     settings = server_settings(llama_server)
-    llm = structured_llm_from_settings(settings)
+    llm = build_llm(settings)
     assert llm.method == "function_calling"
     prompts = PromptLibrary(settings.prompts_dir)
     article = Article(
@@ -150,7 +151,7 @@ async def test_extract_then_verify_end_to_end(llama_server: LlamaServer) -> None
             score=0.9,
         ),
     ]
-    verifier = Verifier(llm, prompts)
+    verifier = LLMVerifier(llm, prompts)
     claim = outcome.claims[0]
     result = await verifier.verify(claim, evidence, Provenance(model=llm.model_name))
     assert result.verifier == "llm"  # judged by the model, not the no-evidence shortcut

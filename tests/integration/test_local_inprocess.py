@@ -7,11 +7,11 @@ import json
 import pytest
 from langchain_core.messages import HumanMessage
 
+from factcheck.app import build_llm
 from factcheck.config import Settings
 from factcheck.extract import STEP
-from factcheck.llm import structured_llm_from_settings
-from factcheck.llm_schemas import ExtractionReply
-from factcheck.prompts import PromptLibrary
+from factcheck.llm.prompts import PromptLibrary
+from factcheck.llm.schemas import ExtractionReply
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1500)]
 
@@ -26,7 +26,7 @@ def local_settings() -> Settings:
 
 
 async def test_structured_extraction_in_process(local_settings: Settings) -> None:
-    llm = structured_llm_from_settings(local_settings)
+    llm = build_llm(local_settings)
     passage = "Oslo had 709,000 residents in 2023, according to Statistics Norway."
     messages = (
         PromptLibrary(local_settings.prompts_dir)
@@ -48,7 +48,7 @@ async def test_structured_extraction_in_process(local_settings: Settings) -> Non
 
 
 async def test_length_caps_are_enforced_by_the_grammar(local_settings: Settings) -> None:
-    from factcheck.local_llm import build_local_chat_model
+    from factcheck.llm.local import build_local_chat_model
 
     model, _ = build_local_chat_model(local_settings)
     schema = {

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from factcheck.report import read_results
-from factcheck.report_html import html_report
-from tests.report_fixtures import (
+from factcheck.io.results import read_results
+from factcheck.reports.html import html_report
+from tests.reports.report_fixtures import (
     CALM_TEXT,
     CLAIMS,
     HOSTILE_TEXT,

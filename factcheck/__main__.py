@@ -1,0 +1,5 @@
+"""`python -m factcheck`: the command line."""
+
+from factcheck.cli.main import main
+
+main()

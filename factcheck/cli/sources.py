@@ -1,0 +1,86 @@
+"""`factcheck ingest`: reference sources and published fact checks into the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from factcheck.cli.common import cli_settings, fail
+from factcheck.cli.terminal import EXIT_USAGE, console, exit_code, out
+from factcheck.config import Settings
+from factcheck.errors import FactcheckError
+from factcheck.retrieval.store import ReferenceStore
+
+
+def ingest(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Reference files or folders: .txt, .md, .html, or .jsonl (one source per line "
+            "with text and optional title, url, published, publisher, credibility_tier).",
+            exists=True,
+        ),
+    ] = None,
+    claimreview: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--claimreview",
+            help="Published fact checks to match new claims against: ClaimReview JSON-LD (a "
+            "JSON array, one object, or JSONL; what `factcheck export` writes) or Google Fact "
+            "Check Tools claims. Repeatable.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Add trusted reference sources (and published fact checks) to the store. Re-ingesting
+    the same files adds nothing."""
+    from factcheck.app import ingest_paths, open_store
+
+    if not paths and not claimreview:
+        console.print("Give reference files or folders, or --claimreview FILE.")
+        raise typer.Exit(EXIT_USAGE)
+    settings = cli_settings()
+    try:
+        store = open_store(settings)
+    except FactcheckError as exc:
+        raise fail(exc) from None
+    ok, failed = ingest_claimreviews(store, settings, claimreview) if claimreview else (0, 0)
+    if paths:
+        report = ingest_paths(store, paths)
+        for error in report.errors:
+            console.print(f"[red]skipped[/red] {escape(error)}")
+        out.print(
+            f"Ingested {report.sources} sources into [bold]{settings.collection}[/bold]: "
+            f"{report.chunks_added} new chunks, {report.chunks_existing} already present; "
+            f"{store.count()} chunks in the collection."
+        )
+        ok, failed = ok + report.sources, failed + len(report.errors)
+    raise typer.Exit(exit_code(ok, failed))
+
+
+def ingest_claimreviews(
+    store: ReferenceStore, settings: Settings, files: list[Path]
+) -> tuple[int, int]:
+    """Store the fact checks in `files` beside the reference collection; (stored, failed)."""
+    from factcheck.app import open_prior_checks
+    from factcheck.retrieval.prior_checks import read_claimreviews
+
+    try:
+        priors = open_prior_checks(store, settings, create=True)
+    except FactcheckError as exc:
+        raise fail(exc) from None
+    if priors is None:  # only when the collection vanished while being created
+        raise fail(FactcheckError("cannot create the ClaimReview collection"))
+    report = priors.ingest(item for path in files for item in read_claimreviews(path))
+    for error in report.errors:
+        console.print(f"[red]skipped[/red] {escape(error)}")
+    out.print(
+        f"Ingested {report.added + report.existing} ClaimReviews into [bold]{priors.name}"
+        f"[/bold]: {report.added} new, {report.existing} already present; {priors.count()} "
+        "in the collection."
+    )
+    return report.added + report.existing, len(report.errors)

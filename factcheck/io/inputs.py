@@ -1,0 +1,722 @@
+"""Streaming readers for reference sources and articles, with one error per bad item.
+
+`read_sources` and `read_articles` are generators: they hold one file (or one JSONL/CSV
+record) in memory at a time and yield an `InputError` for an item they cannot read instead of
+raising, so one bad file never stops a batch. Every error names the file (and the line for
+JSONL/CSV) and says how to fix it.
+
+Formats (one parser each, shared by both readers):
+
+- `.txt`, `.md`: the whole file is one item. For `.md` the title is the first `# ` heading.
+  A line `Source: publisher, date, URL` within the first 10 lines fills in metadata when it
+  parses cleanly (see `_source_line`); the line stays in the text. A sidecar
+  `<stem>.meta.json` beside the file (`story.txt` → `story.meta.json`) overrides both.
+- `.html`, `.htm`: visible text via selectolax (script/style/nav/footer dropped, one blank
+  line between blocks); title from `<title>` or `<h1>`; url from `<link rel=canonical>` or
+  `og:url`; published from `article:published_time`; publisher from `og:site_name`.
+- `.jsonl`: one item per line, `{"text": ..., "id"?, "title"?, "url"?, "published"?,
+  "publisher"?, "credibility_tier"?}`; blank lines are skipped, unknown keys ignored.
+- `.csv`: a header row with a `text` column and the same optional columns.
+
+Text is decoded as strict UTF-8 (a UTF-8 BOM is dropped; an HTML file may declare another
+charset) and line endings are normalised to `\\n`; item ids default to a hash of that text.
+Dates are `YYYY-MM-DD` or ISO 8601 datetimes (the date as written is kept, not converted to
+UTC). Ids must be unique within one call: the second occurrence is an error.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import BinaryIO, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from factcheck.errors import InputError
+from factcheck.models import Article, content_id
+
+DEFAULT_MAX_BYTES = 5_000_000
+"""Largest item text accepted, in UTF-8 bytes (5 MB). Bigger items are reported, not cut."""
+
+_SNIFF_BYTES = 8192
+_HEADER_LINES = 10
+_TEXT_FIELDS = ("title", "url", "publisher")
+
+
+class Source(BaseModel):
+    """A reference document to ingest. `id` defaults to a hash of the text."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    text: str
+    title: str | None = None
+    url: str | None = None
+    published: date | None = None
+    publisher: str | None = None
+    credibility_tier: int | None = Field(default=None, ge=1, le=3)
+    path: str | None = None
+
+
+@dataclass
+class _Raw:
+    """One item as read from a file, before its fields are validated."""
+
+    text: str
+    where: str
+    path: str
+    fields: dict[str, object] = field(default_factory=dict)
+
+
+T = TypeVar("T", Source, Article)
+PathArg = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
+"""One path or several; each a file or a directory."""
+_Parsed = Iterator["_Raw | InputError"]
+_Parser = Callable[[Path, int], _Parsed]
+
+
+# --------------------------------------------------------------------------------------------
+# public readers
+
+
+def read_sources(
+    paths: PathArg, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Iterator[Source | InputError]:
+    """Yield a `Source` per readable item under `paths` (files or directories, walked
+    recursively in sorted order), or an `InputError` per item that cannot be read."""
+    return _read(paths, max_bytes, _build_source)
+
+
+def read_articles(
+    paths: PathArg, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Iterator[Article | InputError]:
+    """Yield an `Article` per readable item under `paths`, or an `InputError` per bad item."""
+    return _read(paths, max_bytes, _build_article)
+
+
+def _read(
+    paths: PathArg,
+    max_bytes: int,
+    build: Callable[[_Raw, dict[str, object]], T],
+) -> Iterator[T | InputError]:
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]  # one path, not an iterable of characters
+    seen: dict[str, str] = {}
+    for path in _walk(paths):
+        if isinstance(path, InputError):
+            yield path
+            continue
+        parser = _PARSERS.get(path.suffix.lower())
+        if parser is None:
+            yield _unknown_extension(path)
+            continue
+        for raw in parser(path, max_bytes):
+            item = raw if isinstance(raw, InputError) else _finish(raw, max_bytes, build)
+            if not isinstance(item, InputError):
+                first = seen.setdefault(item.id, raw.where)
+                if first != raw.where:
+                    item = InputError(
+                        f"duplicate id {item.id!r} (first seen at {first}); give each item a "
+                        "unique id, or drop the repeated item",
+                        source=raw.where,
+                    )
+            yield item
+
+
+def _finish(
+    raw: _Raw, max_bytes: int, build: Callable[[_Raw, dict[str, object]], T]
+) -> T | InputError:
+    if not raw.text.strip():
+        return InputError(
+            "no text (empty or whitespace only); remove the item or add its text", source=raw.where
+        )
+    size = len(raw.text.encode("utf-8"))
+    if size > max_bytes:
+        return InputError(
+            f"text is {size:,} bytes, over the {max_bytes:,}-byte limit; split it into smaller "
+            "items or raise FACTCHECK_MAX_INPUT_BYTES",
+            source=raw.where,
+        )
+    fields = _clean_fields(raw.fields, raw.where)
+    if isinstance(fields, InputError):
+        return fields
+    try:
+        return build(raw, fields)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return InputError(f"invalid item ({problems})", source=raw.where)
+
+
+def _build_source(raw: _Raw, fields: dict[str, object]) -> Source:
+    source_id = fields.pop("id", None) or content_id(raw.text)
+    return Source(id=source_id, text=raw.text, path=raw.path, **fields)
+
+
+def _build_article(raw: _Raw, fields: dict[str, object]) -> Article:
+    fields.pop("credibility_tier", None)
+    return Article(text=raw.text, **fields)
+
+
+# --------------------------------------------------------------------------------------------
+# fields
+
+
+def _clean_fields(fields: dict[str, object], where: str) -> dict[str, object] | InputError:
+    """Validate the optional fields shared by every format; unknown keys are dropped."""
+    out: dict[str, object] = {}
+    raw_id = fields.get("id")
+    if isinstance(raw_id, bool) or not isinstance(raw_id, str | int | None):
+        return InputError("field 'id' must be a string or an integer", source=where)
+    if raw_id is not None and str(raw_id).strip():
+        out["id"] = str(raw_id).strip()
+    for name in _TEXT_FIELDS:
+        value = fields.get(name)
+        if value is not None and not isinstance(value, str):
+            return InputError(
+                f"field {name!r} must be a string, got {type(value).__name__}", source=where
+            )
+        if value and value.strip():
+            out[name] = value.strip()
+    published = fields.get("published")
+    if published not in (None, ""):
+        parsed = parse_date(published)
+        if parsed is None:
+            return InputError(
+                f"bad date {published!r} in field 'published'; use YYYY-MM-DD or an ISO 8601 "
+                "datetime such as 2024-03-05T10:00:00Z",
+                source=where,
+            )
+        out["published"] = parsed
+    tier = fields.get("credibility_tier")
+    if tier not in (None, ""):
+        if isinstance(tier, str) and tier.strip().isdigit():
+            tier = int(tier)
+        if isinstance(tier, bool) or not isinstance(tier, int) or not 1 <= tier <= 3:
+            return InputError(
+                f"field 'credibility_tier' must be 1, 2 or 3, got {tier!r}", source=where
+            )
+        out["credibility_tier"] = tier
+    return out
+
+
+def parse_date(value: object) -> date | None:
+    """`YYYY-MM-DD` or an ISO 8601 datetime (its date as written) → date; anything else → None."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    for parse in (date.fromisoformat, lambda s: datetime.fromisoformat(s).date()):
+        try:
+            return parse(text)
+        except ValueError:
+            continue
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# paths
+
+
+def _walk(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path | InputError]:
+    """Files under `paths`, directories walked recursively in sorted order (hidden entries and
+    `.meta.json` sidecars skipped; symlinked directories not followed)."""
+    for entry in paths:
+        path = Path(entry)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    if not name.startswith(".") and not name.endswith(".meta.json"):
+                        yield Path(root) / name
+        elif path.is_file():
+            yield path
+        else:
+            yield InputError("no such file or directory; check the path", source=str(path))
+
+
+def _unknown_extension(path: Path) -> InputError:
+    known = ", ".join(sorted(_PARSERS))
+    return InputError(
+        f"unknown extension {path.suffix or '(none)'!r}; supported: {known}. Convert the file "
+        "(e.g. PDF → .txt) or rename it if it is one of these formats",
+        source=str(path),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# bytes → text
+
+
+def _read_bytes(path: Path, cap: int) -> bytes | InputError:
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            return InputError("empty file; remove it or add its text", source=str(path))
+        if size > cap:
+            return InputError(
+                f"file is {size:,} bytes, over the {cap:,}-byte limit; split it into smaller "
+                "files or raise FACTCHECK_MAX_INPUT_BYTES",
+                source=str(path),
+            )
+        return path.read_bytes()
+    except OSError as exc:
+        return InputError(f"cannot read file: {exc.strerror or exc}", source=str(path))
+
+
+def _decode(data: bytes, where: str, encoding: str = "utf-8") -> str | InputError:
+    """Strict decode with an error that says what is wrong and how to fix it."""
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return InputError("file is UTF-32 encoded; re-save it as UTF-8", source=where)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return InputError(
+            "file is UTF-16 encoded; re-save it as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)",
+            source=where,
+        )
+    if b"\x00" in data:
+        return InputError(
+            "binary file (contains NUL bytes), or UTF-16 without a BOM; convert "
+            "it to UTF-8 text first",
+            source=where,
+        )
+    data = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        return InputError(_encoding_message(data, exc, encoding), source=where)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _encoding_message(data: bytes, exc: UnicodeDecodeError, encoding: str) -> str:
+    line = data.count(b"\n", 0, exc.start) + 1
+    bad = data[exc.start : exc.end].hex(" ")
+    hint = ""
+    try:
+        data.decode("cp1252")
+        hint = (
+            " It looks like Windows-1252/Latin-1 text: convert it with "
+            "`iconv -f WINDOWS-1252 -t UTF-8`."
+        )
+    except UnicodeDecodeError:
+        pass
+    return (
+        f"not valid {encoding.upper()}: {exc.reason} (byte {bad} at offset {exc.start}, "
+        f"line {line}); re-save the file as UTF-8.{hint}"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# .txt / .md
+
+
+def _parse_text_file(path: Path, max_bytes: int) -> _Parsed:
+    data = _read_bytes(path, max_bytes)
+    text = data if isinstance(data, InputError) else _decode(data, str(path))
+    if isinstance(text, InputError):
+        yield text
+        return
+    fields: dict[str, object] = dict(_source_line(text))
+    if path.suffix.lower() in (".md", ".markdown"):
+        heading = re.search(r"^# +(.+?)\s*#*\s*$", text, re.MULTILINE)
+        if heading:
+            fields["title"] = heading.group(1)
+    sidecar = _sidecar(path)
+    if isinstance(sidecar, InputError):
+        yield sidecar
+        return
+    fields.update(sidecar)
+    yield _Raw(text=text, where=str(path), path=str(path), fields=fields)
+
+
+_SOURCE_RE = re.compile(
+    r"^[ \t]*source[ \t]*:[ \t]*(?P<rest>\S.*?)[ \t]*$", re.IGNORECASE | re.MULTILINE
+)
+_URL_TAIL = re.compile(r"(?:^|,)\s*(?P<url>https?://\S+)$")
+_LOOSE_DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y")
+
+
+def _source_line(text: str) -> dict[str, str]:
+    """Metadata from a `Source: publisher, date, URL` line in the first 10 lines.
+
+    Parsed from the right: a trailing http(s) URL, then a date (ISO, or "March 5, 2024" /
+    "5 March 2024"), then everything left is the publisher (which may contain commas). The
+    line is used only if it yields a URL or a date, so prose such as "Source: an interview"
+    is left alone; the text itself is never changed.
+    """
+    head = "\n".join(text.split("\n", _HEADER_LINES)[:_HEADER_LINES])
+    match = _SOURCE_RE.search(head)
+    if not match:
+        return {}
+    rest, fields = match.group("rest"), {}
+    url = _URL_TAIL.search(rest)
+    if url:
+        fields["url"] = url.group("url")
+        rest = rest[: url.start()]
+    parts = [p.strip() for p in rest.split(",") if p.strip()]
+    for width in (1, 2):
+        candidate = ", ".join(parts[-width:]) if len(parts) >= width else ""
+        found = _loose_date(candidate)
+        if found:
+            fields["published"] = found.isoformat()
+            parts = parts[:-width]
+            break
+    if not fields:
+        return {}
+    if parts:
+        fields["publisher"] = ", ".join(parts)
+    return fields
+
+
+def _loose_date(text: str) -> date | None:
+    if not text:
+        return None
+    found = parse_date(text)
+    if found:
+        return found
+    for fmt in _LOOSE_DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _sidecar(path: Path) -> dict[str, object] | InputError:
+    """Fields from `<stem>.meta.json` beside `path`, if that file exists."""
+    meta = path.with_name(path.stem + ".meta.json")
+    if not meta.is_file():
+        return {}
+    data = _read_bytes(meta, DEFAULT_MAX_BYTES)
+    text = data if isinstance(data, InputError) else _decode(data, str(meta))
+    if isinstance(text, InputError):
+        return text
+    try:
+        fields = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return InputError(
+            f"malformed JSON in sidecar: {exc.msg} at line {exc.lineno} column "
+            f"{exc.colno}; fix or remove the file",
+            source=str(meta),
+        )
+    if not isinstance(fields, dict):
+        return InputError('sidecar must hold a JSON object like {"title": ...}', source=str(meta))
+    fields.pop("text", None)
+    return fields
+
+
+# --------------------------------------------------------------------------------------------
+# .html / .htm
+
+_DROP_TAGS = frozenset(
+    {"script", "style", "noscript", "template", "nav", "footer", "svg", "head", "iframe"}
+)
+_BLOCK_TAGS = frozenset(
+    {
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "br",
+        "dd",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "figcaption",
+        "figure",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "td",
+        "th",
+        "tr",
+        "ul",
+        "body",
+    }
+)
+_CHARSET_RE = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9._-]+)", re.IGNORECASE)
+_HTML_MARKUP_FACTOR = 4
+
+
+def _parse_html_file(path: Path, max_bytes: int) -> _Parsed:
+    data = _read_bytes(path, max_bytes * _HTML_MARKUP_FACTOR)
+    text = data if isinstance(data, InputError) else _decode(data, str(path), _charset(data))
+    if isinstance(text, InputError):
+        yield text
+        return
+    tree = LexborHTMLParser(text)
+    fields: dict[str, object] = {
+        "title": _first_text(tree, "title") or _first_text(tree, "h1"),
+        "url": _attr(tree, 'link[rel~="canonical"]', "href")
+        or _attr(tree, 'meta[property="og:url"]', "content"),
+        "published": _attr(tree, 'meta[property="article:published_time"]', "content")
+        or _attr(tree, 'meta[name="article:published_time"]', "content"),
+        "publisher": _attr(tree, 'meta[property="og:site_name"]', "content"),
+    }
+    root = tree.body or tree.root
+    body = html_text(root) if root is not None else ""
+    yield _Raw(text=body, where=str(path), path=str(path), fields=fields)
+
+
+def _charset(data: bytes) -> str:
+    """The charset an HTML file declares in its first bytes (utf-8 when none or unknown)."""
+    match = _CHARSET_RE.search(data[:4096])
+    if not match:
+        return "utf-8"
+    name = match.group(1).decode("ascii").lower()
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return "utf-8"
+
+
+def _first_text(tree: LexborHTMLParser, selector: str) -> str | None:
+    node = tree.css_first(selector)
+    text = " ".join(node.text(deep=True).split()) if node is not None else ""
+    return text or None
+
+
+def _attr(tree: LexborHTMLParser, selector: str, name: str) -> str | None:
+    node = tree.css_first(selector)
+    value = node.attributes.get(name) if node is not None else None
+    return (value.strip() or None) if value else None
+
+
+def html_text(root: LexborNode) -> str:
+    """Visible text under `root`: blocks separated by a blank line, whitespace collapsed
+    within a block, script/style/nav/footer and similar dropped."""
+    paragraphs: list[str] = []
+    pieces: list[str] = []
+
+    def flush() -> None:
+        block = " ".join("".join(pieces).split())
+        if block:
+            paragraphs.append(block)
+        pieces.clear()
+
+    stack: list[tuple[LexborNode, bool]] = [(root, False)]
+    while stack:
+        node, leaving = stack.pop()
+        if leaving:
+            flush()
+            continue
+        tag = node.tag
+        if tag == "-text":
+            pieces.append(node.text(deep=False))
+            continue
+        if tag in _DROP_TAGS or tag.startswith("-"):
+            continue
+        if tag in _BLOCK_TAGS:
+            flush()
+            stack.append((node, True))
+        children = list(node.iter(include_text=True))
+        stack.extend((child, False) for child in reversed(children))
+    flush()
+    return "\n\n".join(paragraphs)
+
+
+# --------------------------------------------------------------------------------------------
+# .jsonl
+
+_JSONL_ESCAPE_FACTOR = 4
+_JSONL_SLACK = 65_536
+
+
+def _parse_jsonl(path: Path, max_bytes: int) -> _Parsed:
+    cap = max_bytes * _JSONL_ESCAPE_FACTOR + _JSONL_SLACK
+    try:
+        with path.open("rb") as fh:
+            problem = _sniff(fh, path)
+            if problem:
+                yield problem
+                return
+            yield from _jsonl_records(fh, path, cap)
+    except OSError as exc:
+        yield InputError(f"cannot read file: {exc.strerror or exc}", source=str(path))
+
+
+def _jsonl_records(fh: BinaryIO, path: Path, cap: int) -> _Parsed:
+    any_line = False
+    for lineno, line in _capped_lines(fh, cap):
+        where = f"{path}:{lineno}"
+        if line is None:
+            yield InputError(
+                f"line is longer than {cap:,} bytes, over the size limit; split "
+                "the item or raise FACTCHECK_MAX_INPUT_BYTES",
+                source=where,
+            )
+            continue
+        if not line.strip():
+            continue
+        any_line = True
+        yield _jsonl_record(line, where, str(path))
+    if not any_line:
+        yield InputError(
+            "empty file (no JSON lines); remove it or add one object per line", source=str(path)
+        )
+
+
+def _jsonl_record(line: bytes, where: str, path: str) -> _Raw | InputError:
+    text = _decode(line.removeprefix(codecs.BOM_UTF8), where)
+    if isinstance(text, InputError):
+        return text
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return InputError(
+            f"malformed JSON: {exc.msg} at column {exc.colno}; each line must be one JSON object",
+            source=where,
+        )
+    if not isinstance(record, dict):
+        return InputError('each line must be a JSON object like {"text": ...}', source=where)
+    body = record.pop("text", None)
+    if body is None:
+        return InputError('missing \'text\' field; each line needs {"text": "..."}', source=where)
+    if not isinstance(body, str):
+        return InputError(f"field 'text' must be a string, got {type(body).__name__}", source=where)
+    body = body.replace("\r\n", "\n").replace("\r", "\n")
+    return _Raw(text=body, where=where, path=path, fields=record)
+
+
+def _capped_lines(fh: BinaryIO, cap: int) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, line) pairs; a line longer than `cap` bytes is skipped unread and yields
+    None, so memory stays bounded by `cap` whatever the file holds."""
+    lineno = 0
+    while line := fh.readline(cap + 1):
+        lineno += 1
+        if len(line) > cap and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):
+                line = fh.readline(cap)
+            yield lineno, None
+        else:
+            yield lineno, line
+
+
+def _sniff(fh: BinaryIO, path: Path) -> InputError | None:
+    """File-level check of the first bytes (empty, binary, UTF-16/32) so that such a file gives
+    one error rather than one per line. Leaves `fh` at the start."""
+    head = fh.read(_SNIFF_BYTES)
+    fh.seek(0)
+    if not head:
+        return InputError("empty file; remove it or add its content", source=str(path))
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in head:
+        problem = _decode(head, str(path))
+        return problem if isinstance(problem, InputError) else None
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# .csv
+
+
+_CSV_QUOTE_FACTOR = 2
+
+
+class _LineError(Exception):
+    """A CSV line that cannot be decoded or is too long (stops reading that file)."""
+
+    def __init__(self, lineno: int, message: str) -> None:
+        super().__init__(message)
+        self.lineno = lineno
+
+
+def _parse_csv(path: Path, max_bytes: int) -> _Parsed:
+    cap = max_bytes * _CSV_QUOTE_FACTOR + _JSONL_SLACK
+    csv.field_size_limit(max(csv.field_size_limit(), cap))  # process-wide; only ever raised
+    try:
+        with path.open("rb") as fh:
+            problem = _sniff(fh, path)
+            if problem:
+                yield problem
+                return
+            yield from _csv_records(_decoded_lines(fh, cap), path)
+    except OSError as exc:
+        yield InputError(f"cannot read file: {exc.strerror or exc}", source=str(path))
+
+
+def _decoded_lines(fh: BinaryIO, cap: int) -> Iterator[str]:
+    """Strictly decoded physical lines (line endings kept, as the csv module wants)."""
+    for lineno, line in _capped_lines(fh, cap):
+        if line is None:
+            raise _LineError(
+                lineno,
+                f"line is longer than {cap:,} bytes, over the size limit; "
+                "split the item or raise FACTCHECK_MAX_INPUT_BYTES",
+            )
+        data = line.removeprefix(codecs.BOM_UTF8) if lineno == 1 else line
+        try:
+            yield data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _LineError(lineno, _encoding_message(data, exc, "utf-8")) from None
+
+
+def _csv_records(lines: Iterator[str], path: Path) -> _Parsed:
+    reader = csv.reader(lines)
+    try:
+        header = next(reader, None)
+        names = [h.strip() for h in header or []]
+        if "text" not in names:
+            yield InputError(
+                "the first row must be a header with a 'text' column", source=str(path)
+            )
+            return
+        start = reader.line_num + 1
+        for row in reader:
+            where, start = f"{path}:{start}", reader.line_num + 1
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(names):
+                yield InputError(
+                    f"row has {len(row)} columns, the header has {len(names)}; "
+                    "quote fields that contain commas",
+                    source=where,
+                )
+                continue
+            record: dict[str, object] = dict(zip(names, row, strict=True))
+            body = str(record.pop("text")).replace("\r\n", "\n").replace("\r", "\n")
+            yield _Raw(text=body, where=where, path=str(path), fields=record)
+    except _LineError as exc:
+        yield InputError(
+            f"{exc}; stopped reading this file here (rows above were read)",
+            source=f"{path}:{exc.lineno}",
+        )
+    except csv.Error as exc:
+        yield InputError(
+            f"CSV error: {exc}; stopped reading this file here (rows above were read)",
+            source=f"{path}:{reader.line_num}",
+        )
+
+
+_PARSERS: dict[str, _Parser] = {
+    ".txt": _parse_text_file,
+    ".md": _parse_text_file,
+    ".markdown": _parse_text_file,
+    ".html": _parse_html_file,
+    ".htm": _parse_html_file,
+    ".jsonl": _parse_jsonl,
+    ".csv": _parse_csv,
+}

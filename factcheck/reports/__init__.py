@@ -1,0 +1,1 @@
+"""Reports derived from a results file: Markdown, HTML and ClaimReview JSON-LD."""

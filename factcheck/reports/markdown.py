@@ -1,0 +1,143 @@
+"""Run outputs: the JSONL results file (header, records, summary) and a Markdown report."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from factcheck.io.results import RunView
+from factcheck.models import (
+    ClaimResult,
+)
+from factcheck.reports.html_parts import safe_url
+
+_VERDICT_MARK = {
+    "SUPPORTED": "✅",
+    "REFUTED": "❌",
+    "NOT_ENOUGH_EVIDENCE": "❔",
+    "CONFLICTING": "⚖️",
+}
+
+
+def _md(text: str | None) -> str:
+    """Escape text for Markdown so article/model content cannot inject markup."""
+    if not text:
+        return ""
+    out = text.replace("\\", "\\\\").replace("\n", " ")
+    for ch in "`*_[]<>#|":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def markdown_report(run: RunView) -> str:
+    """A readable Markdown report: summary, then each claim with verdict, rationale, citations."""
+    return "\n".join(_markdown_lines(run))
+
+
+def write_markdown_report(run: RunView, path: Path) -> None:
+    """`markdown_report(run)` written to `path` as it is rendered (an article at a time)."""
+    _write_joined(path, "\n", _markdown_lines(run))
+
+
+def _markdown_lines(run: RunView) -> Iterator[str]:
+    yield from ["# Fact-check report", ""]
+    if run.header:
+        yield from [
+            f"- Run: `{run.header.run_id}` started {run.header.started_at:%Y-%m-%d %H:%M} UTC",
+            f"- Model: {_md(str(run.header.config.get('model_display', '')))}",
+            "- Prompts: "
+            + ", ".join(f"{k} `{v}`" for k, v in sorted(run.header.prompt_hashes.items())),
+            "",
+        ]
+    counts = run.verdict_counts()
+    yield from ["## Summary", "", "| verdict | claims |", "|---|---|"]
+    yield from [f"| {_VERDICT_MARK.get(v, '')} {v} | {n} |" for v, n in sorted(counts.items())]
+    yield from [f"| errors | {len(run.errors)} |", ""]
+    for article_id in run.result_article_ids():
+        lines = [f"## Article `{article_id}`", ""]
+        for r in sorted(run.results_of(article_id), key=lambda x: x.claim.start):
+            c = r.claim
+            lines += [
+                f"### {_VERDICT_MARK.get(r.verdict.value, '')} {r.verdict.value} "
+                f"({r.confidence:.0%}) — {_md(c.text)}",
+                "",
+                f"> {_md(c.quote)}",
+                "",
+                f"- Speaker: {_md(c.speaker) or '—'} · type: {c.claim_type.value} · "
+                f"check-worthiness {c.checkworthiness:.2f} · offsets {c.start}–{c.end}",
+                f"- Verifier: {r.verifier} · rationale: {_md(r.rationale)}",
+            ]
+            lines += audit_lines(r)
+            for cit in r.citations:
+                source = _md(cit.source_title) or cit.chunk_id
+                url = safe_url(cit.source_url)
+                link = f" <{url}>" if url and not set(url) & set("<>") else ""
+                date = f", {cit.published.isoformat()}" if cit.published else ""
+                lines.append(f"  - “{_md(cit.quote)}” — {source}{date}{link}")
+            if r.rejected_citations:
+                lines.append(
+                    f"- {len(r.rejected_citations)} citation(s) failed validation and were dropped"
+                )
+            lines.append("")
+        yield from lines
+    if run.errors:
+        yield from ["## Errors", "", "| item | stage | error |", "|---|---|---|"]
+        yield from [f"| `{e.item_id}` | {e.stage} | {_md(e.message)[:300]} |" for e in run.errors]
+        yield ""
+    if run.summary:
+        u = run.summary.usage
+        yield from [
+            "## Cost",
+            "",
+            f"{u.calls} LLM calls, {u.prompt_tokens} prompt + "
+            f"{u.completion_tokens} completion tokens, {u.reasks} re-asks, "
+            f"{run.summary.wall_seconds:.1f} s wall time.",
+            "",
+        ]
+
+
+def _write_joined(path: Path, separator: str, parts: Iterable[str]) -> None:
+    """Write `separator.join(parts)` to `path` without building the whole string."""
+    with Path(path).open("w", encoding="utf-8") as handle:
+        for i, part in enumerate(parts):
+            if i:
+                handle.write(separator)
+            handle.write(part)
+
+
+def audit_lines(r: ClaimResult) -> list[str]:
+    """Markdown lines on a result's evidence rules: result id, cutoff day, stale evidence,
+    evidence excluded as not independent, and earlier fact checks of the claim."""
+    retrieval = r.provenance.retrieval
+    lines = [f"- Result `{r.id}` (`factcheck show {r.id}`)"]
+    if retrieval and retrieval.cutoff:
+        basis = "claim date" if retrieval.cutoff_basis == "claim_date" else "as-of date"
+        lines[0] += f" · evidence published by {retrieval.cutoff.isoformat()} ({basis})"
+    if r.stale_evidence:
+        limit = retrieval.max_evidence_age_days if retrieval else None
+        lines.append(
+            f"- ⚠️ Stale evidence: the newest cited source is {r.evidence_age_days} days old"
+            + (f" (limit {limit})" if limit else "")
+        )
+    if r.excluded_evidence:
+        names = sorted({_md(e.publisher) for e in r.excluded_evidence if e.publisher})
+        lines.append(
+            f"- {len(r.excluded_evidence)} passage(s) left out as not independent (published "
+            f"by the article's publisher or the claim's speaker: {', '.join(names)})"
+        )
+    for prior in r.prior_checks:
+        url = safe_url(prior.url)
+        link = f" <{url}>" if url and not set(url) & set("<>") else ""
+        when = f", {prior.review_date.isoformat()}" if prior.review_date else ""
+        lines.append(
+            f"- Previously fact-checked: **{_md(prior.rating)}** by "
+            f"{_md(prior.reviewer) or 'unknown reviewer'}{when}{link} — "
+            f"“{_md(prior.claim_reviewed)}” (similarity {prior.similarity:.2f})"
+        )
+    return lines
+
+
+def dump_json(data: object) -> str:
+    """Pretty JSON for terminal output."""
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str)

@@ -1,0 +1,77 @@
+"""The one ONNX-runtime helper of the offline models (the MiniLM embedder, the NLI verifier):
+CPU sessions configured alike, the bundled MiniLM tokenizer checked by its hash, file hashes
+and the cores this process may use."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from factcheck.errors import FactcheckError
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
+
+TOKENIZER_RESOURCE = "assets/minilm/tokenizer.json"
+TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+
+
+class ModelFileError(FactcheckError):
+    """A shipped model or tokenizer file is missing or altered; the message names the fix."""
+
+
+def sha256_file(path: Path) -> str:
+    """The file's sha256 as hex, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def packaged_file(resource: str) -> Path:
+    """Path of a file shipped inside the `factcheck` package (e.g. `assets/nli/...`)."""
+    return Path(str(importlib.resources.files("factcheck").joinpath(resource)))
+
+
+def tokenizer_file() -> Path:
+    """Path of the MiniLM tokenizer shipped in ``factcheck/assets/minilm``."""
+    return packaged_file(TOKENIZER_RESOURCE)
+
+
+def check_tokenizer_file(path: Path) -> None:
+    """Raise `ModelFileError` unless `path` is the bundled tokenizer, unaltered."""
+    if not path.is_file() or sha256_file(path) != TOKENIZER_SHA256:
+        raise ModelFileError(
+            f"The bundled tokenizer {path} is missing or altered (expected sha256 "
+            f"{TOKENIZER_SHA256}). Fix: reinstall factcheck."
+        )
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def cpu_session(path: Path, threads: int) -> ort.InferenceSession:
+    """An ONNX Runtime CPU session for the model at `path`, sequential, on `threads` cores.
+
+    No memory arena: a 32x256 batch would otherwise keep ~1 GB resident for the process's
+    life; without it RSS stays ~300 MB at no measurable CPU cost. No spin-waiting: on shared
+    cores it burned ~25% of the CPU time for nothing (measured, 2 cores under load)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    options.enable_cpu_mem_arena = False
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])

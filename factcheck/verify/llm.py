@@ -1,0 +1,129 @@
+"""Claim + numbered evidence → verdict, confidence, rationale and mechanically checked citations.
+
+A citation is kept only if its number is one of the passages shown and its quote occurs in that
+passage (up to case, whitespace and quote marks); the emitted quote is the passage's own
+verbatim text. Invalid citations trigger a re-ask; if they persist, they are dropped and kept
+in `rejected_citations` for audit. Claims with no passage above the relevance threshold get
+NOT_ENOUGH_EVIDENCE without an LLM call.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from factcheck.llm.prompts import PromptLibrary
+from factcheck.llm.schemas import VerificationReply
+from factcheck.llm.structured import StructuredLLM
+from factcheck.models import (
+    Claim,
+    ClaimResult,
+    Evidence,
+    Provenance,
+    RejectedCitation,
+    Verdict,
+    content_id,
+)
+from factcheck.text import neutralize_tags
+from factcheck.verify.base import check_citations, relevant_evidence, render_evidence
+
+STEP = "verify"
+VERIFIER_NAME = "llm"
+
+
+class LLMVerifier:
+    """Judges claims against evidence with an LLM."""
+
+    def __init__(
+        self, llm: StructuredLLM, prompts: PromptLibrary, *, relevance_threshold: float = 0.25
+    ) -> None:
+        self.llm = llm
+        self.prompt = prompts.get(STEP)
+        self.relevance_threshold = relevance_threshold
+
+    @property
+    def prompt_hash(self) -> str:
+        """Content hash of the verification prompt in use."""
+        return self.prompt.hash
+
+    def relevant(self, evidence: list[Evidence]) -> list[Evidence]:
+        """Evidence whose dense similarity reaches the threshold, renumbered from 1."""
+        return relevant_evidence(evidence, self.relevance_threshold)
+
+    async def verify(
+        self, claim: Claim, evidence: list[Evidence], provenance: Provenance
+    ) -> ClaimResult:
+        """The verdict on `claim`; `provenance` is completed with usage, timings and hashes."""
+        started = time.perf_counter()
+        shown = self.relevant(evidence)
+        provenance = provenance.model_copy(deep=True)
+        provenance.prompt_hashes[STEP] = self.prompt_hash
+        provenance.created_at = datetime.now(UTC)
+        if not shown:
+            best = max((e.dense_similarity or 0.0 for e in evidence), default=0.0)
+            provenance.timings["verify"] = time.perf_counter() - started
+            return ClaimResult(
+                id=self.result_id(claim, [], provenance),
+                claim=claim,
+                verdict=Verdict.NOT_ENOUGH_EVIDENCE,
+                # Heuristic, documented: the less similar the best passage, the surer we are
+                # that the store holds nothing on the claim.
+                confidence=round(max(0.5, 1.0 - best), 3),
+                rationale=(
+                    f"No reference passage reached the relevance threshold "
+                    f"(best similarity {best:.2f} < {self.relevance_threshold:.2f}); "
+                    "the store holds no evidence on this claim."
+                ),
+                evidence=evidence,
+                provenance=provenance,
+                verifier="threshold",
+            )
+        messages = self.prompt.render(
+            claim=neutralize_tags(claim.text),
+            speaker=claim.speaker or "(the article itself)",
+            claim_date=claim.claim_date.isoformat() if claim.claim_date else "(unknown)",
+            evidence=render_evidence(shown),
+        )
+        rejected_on_exhaustion: list[RejectedCitation] = []
+
+        def validate(reply: VerificationReply) -> None:
+            _, rejected = check_citations(reply, shown)
+            if rejected:
+                raise ValueError(
+                    "; ".join(
+                        f"citation of passage {r.evidence_number} ({r.quote[:80]!r}): {r.reason}"
+                        for r in rejected
+                    )
+                    + ". Quote words exactly as they appear in the passage."
+                )
+
+        def drop_invalid(reply: VerificationReply) -> VerificationReply:
+            _, rejected = check_citations(reply, shown)
+            rejected_on_exhaustion.extend(rejected)
+            return reply
+
+        reply = await self.llm.ask(
+            messages, VerificationReply, validate=validate, on_exhausted=drop_invalid
+        )
+        answer: VerificationReply = reply.value
+        citations, _ = check_citations(answer, shown)
+        provenance.usage.add(reply.usage)
+        provenance.timings["verify"] = time.perf_counter() - started
+        return ClaimResult(
+            id=self.result_id(claim, shown, provenance),
+            claim=claim,
+            verdict=answer.verdict,
+            confidence=answer.confidence,
+            rationale=answer.rationale.strip(),
+            citations=citations,
+            rejected_citations=rejected_on_exhaustion,
+            evidence=shown,
+            provenance=provenance,
+            verifier=VERIFIER_NAME,
+        )
+
+    def result_id(self, claim: Claim, shown: list[Evidence], provenance: Provenance) -> str:
+        """Deterministic id: same claim, evidence, model and prompt → same result id."""
+        return content_id(
+            "result", claim.id, provenance.model, self.prompt_hash, *(e.chunk.id for e in shown)
+        )

@@ -1,0 +1,395 @@
+"""Offline NLI verifier: a fine-tuned all-MiniLM-L6-v2 cross-encoder (int8 ONNX) scores every
+evidence sentence against the claim; the per-sentence scores are aggregated into a verdict.
+
+Torch-free: onnxruntime + tokenizers + numpy. The model ships in ``factcheck/assets/nli/`` with
+its temperature (``calibration.json``, which also pins the model's sha256) and model card.
+
+Aggregation rule (per claim). Thresholds apply to the model's own sentence probabilities
+(temperature 1); the confidence reported is temperature-calibrated. So calibration changes how
+sure a verdict says it is, never which verdict it is.
+
+1. Evidence chunks below the relevance threshold are dropped (as in the LLM verifier); with none
+   left the verdict is NOT_ENOUGH_EVIDENCE, ``verifier="threshold"``.
+2. Each chunk is split into sentences (``text.split_sentences``); each sentence gets
+   P(SUPPORTED), P(REFUTED), P(NOT_ENOUGH_EVIDENCE).
+3. ``s`` = the strongest supporting sentence's P(SUPPORTED), ``r`` = the strongest refuting
+   sentence's P(REFUTED), each counted only when it is that sentence's top label.
+4. Both ``s`` and ``r`` ≥ ``conflict_threshold``, from credible sources (credibility tier unset
+   or ≤ ``credible_max_tier``) → CONFLICTING, confidence the smaller calibrated probability,
+   citing both sentences. Otherwise the larger of ``s``/``r`` ≥ ``decide_threshold`` →
+   SUPPORTED / REFUTED, confidence the deciding sentence's calibrated probability, citing it
+   (and a second one of the same stance above the threshold). Otherwise NOT_ENOUGH_EVIDENCE,
+   confidence ``1 − max(s, r)`` on calibrated probabilities.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from factcheck.errors import FactcheckError
+from factcheck.models import (
+    Citation,
+    Claim,
+    ClaimResult,
+    Evidence,
+    Provenance,
+    Verdict,
+    content_id,
+)
+from factcheck.retrieval.onnx import (
+    available_cores,
+    check_tokenizer_file,
+    cpu_session,
+    packaged_file,
+    sha256_file,
+    tokenizer_file,
+)
+from factcheck.text import split_sentences
+from factcheck.verify.base import relevant_evidence
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
+
+LABELS: tuple[Verdict, ...] = (
+    Verdict.SUPPORTED,
+    Verdict.REFUTED,
+    Verdict.NOT_ENOUGH_EVIDENCE,
+)
+"""The model's output order."""
+MAX_LENGTH = 128
+VERIFIER_NAME = "nli"
+MODEL_RESOURCE = "assets/nli/nli-minilm-int8.onnx"
+CALIBRATION_RESOURCE = "assets/nli/calibration.json"
+FloatArray = npt.NDArray[np.float32]
+
+
+class NLIModelError(FactcheckError):
+    """The shipped NLI model or its calibration file is missing, altered or mismatched."""
+
+
+def softmax(logits: FloatArray, temperature: float = 1.0) -> FloatArray:
+    """Row-wise softmax of `logits / temperature`."""
+    z = logits / temperature
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Temperature fitted on held-out calibration data for one exact model file."""
+
+    temperature: float
+    model_sha256: str
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Calibration:
+        """Read ``calibration.json`` (default: the shipped one)."""
+        path = path or packaged_file(CALIBRATION_RESOURCE)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(float(data["temperature"]), str(data["model_sha256"]))
+        except (OSError, ValueError, KeyError) as exc:
+            raise NLIModelError(
+                f"Cannot read the NLI calibration file {path}: {exc}. Fix: reinstall factcheck, "
+                "or refit it with `python -m training.nli.evaluate --calibrate`."
+            ) from exc
+
+
+class NLIModel:
+    """The ONNX cross-encoder: (claim, evidence) pairs → logits, with dynamic padding."""
+
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        calibration: Calibration | None = None,
+        *,
+        threads: int | None = None,
+        batch_size: int = 32,
+    ) -> None:
+        """Defaults: the shipped int8 model and its calibration; every available core."""
+        self.model_path = model_path or packaged_file(MODEL_RESOURCE)
+        self.calibration = calibration
+        self.threads = threads or available_cores()
+        self.batch_size = batch_size
+        self._session: ort.InferenceSession | None = None
+        self._tokenizer: Tokenizer | None = None
+        self._inputs: frozenset[str] = frozenset()
+        self._lock = threading.Lock()
+        self.sha256 = ""
+
+    def load(self) -> None:
+        """Load the tokenizer and session now (checks the model file against its calibration)."""
+        with self._lock:
+            if self._session is not None:
+                return
+            from tokenizers import Tokenizer
+
+            if not self.model_path.is_file():
+                raise NLIModelError(
+                    f"The NLI model file is missing: {self.model_path}. Fix: reinstall factcheck."
+                )
+            self.sha256 = sha256_file(self.model_path)
+            if self.calibration is None:
+                if self.model_path == packaged_file(MODEL_RESOURCE):
+                    self.calibration = Calibration.load()
+                else:
+                    self.calibration = Calibration(1.0, self.sha256)
+            if self.calibration.model_sha256 != self.sha256:
+                raise NLIModelError(
+                    f"{self.model_path} has sha256 {self.sha256}, but its calibration was fitted "
+                    f"for {self.calibration.model_sha256}. Fix: refit the temperature with "
+                    "`python -m training.nli.evaluate --calibrate`."
+                )
+            path = tokenizer_file()
+            check_tokenizer_file(path)
+            tokenizer = Tokenizer.from_file(str(path))
+            tokenizer.no_padding()
+            tokenizer.enable_truncation(max_length=MAX_LENGTH, strategy="longest_first")
+            session = cpu_session(self.model_path, self.threads)
+            self._inputs = frozenset(i.name for i in session.get_inputs())
+            self._tokenizer = tokenizer
+            self._session = session
+
+    @property
+    def temperature(self) -> float:
+        """The fitted temperature (1.0 for an uncalibrated model)."""
+        self.load()
+        assert self.calibration is not None
+        return self.calibration.temperature
+
+    def logits(self, claims: Sequence[str], evidence: Sequence[str]) -> FloatArray:
+        """Raw logits, shape ``(n, 3)`` in `LABELS` order; batches sorted by length."""
+        if len(claims) != len(evidence):
+            raise ValueError(f"{len(claims)} claims but {len(evidence)} evidence texts")
+        out = np.zeros((len(claims), len(LABELS)), dtype=np.float32)
+        if not claims:
+            return out
+        self.load()
+        assert self._tokenizer is not None and self._session is not None
+        encodings = self._tokenizer.encode_batch(list(zip(claims, evidence, strict=True)))
+        lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64)
+        order = np.argsort(lengths, kind="stable")
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            width = int(lengths[rows].max())
+            ids = np.zeros((len(rows), width), dtype=np.int64)
+            types = np.zeros_like(ids)
+            mask = np.zeros_like(ids)
+            for r, i in enumerate(rows):
+                n = lengths[i]
+                ids[r, :n] = encodings[i].ids
+                types[r, :n] = encodings[i].type_ids
+                mask[r, :n] = 1
+            feeds = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in self._inputs:
+                feeds["token_type_ids"] = types
+            (logits,) = self._session.run(["logits"], feeds)
+            out[rows] = logits
+        return out
+
+    def probabilities(self, claims: Sequence[str], evidence: Sequence[str]) -> FloatArray:
+        """Temperature-calibrated probabilities, shape ``(n, 3)`` in `LABELS` order."""
+        return softmax(self.logits(claims, evidence), self.temperature)
+
+
+@dataclass(frozen=True)
+class NLISettings:
+    """Thresholds of the aggregation rule (see the module docstring)."""
+
+    decide_threshold: float = 0.5
+    conflict_threshold: float = 0.8
+    credible_max_tier: int = 2
+    relevance_threshold: float = 0.25
+    max_sentences: int = 200
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    """One evidence sentence with its probabilities: `raw` (temperature 1, what the thresholds
+    see) and `probs` (temperature-calibrated, what confidences report)."""
+
+    evidence: Evidence
+    start: int
+    end: int
+    probs: tuple[float, float, float]
+    raw: tuple[float, float, float]
+
+    @property
+    def text(self) -> str:
+        """The sentence, verbatim from the chunk."""
+        return self.evidence.chunk.text[self.start : self.end]
+
+    @property
+    def top(self) -> Verdict:
+        """The sentence's most probable label."""
+        return LABELS[int(np.argmax(self.probs))]
+
+    def p(self, label: Verdict) -> float:
+        """Calibrated probability of `label`."""
+        return self.probs[LABELS.index(label)]
+
+    def p_raw(self, label: Verdict) -> float:
+        """The model's own (temperature 1) probability of `label`."""
+        return self.raw[LABELS.index(label)]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The aggregated verdict, its confidence and the sentences it rests on."""
+
+    verdict: Verdict
+    confidence: float
+    deciding: tuple[ScoredSentence, ...]
+
+
+def _credible(sentence: ScoredSentence, max_tier: int) -> bool:
+    tier = sentence.evidence.chunk.credibility_tier
+    return tier is None or tier <= max_tier
+
+
+def aggregate(sentences: Sequence[ScoredSentence], settings: NLISettings) -> Decision:
+    """Apply the aggregation rule of the module docstring to scored sentences."""
+
+    def strongest(label: Verdict) -> list[ScoredSentence]:
+        hits = [s for s in sentences if s.top == label]
+        return sorted(hits, key=lambda s: s.p_raw(label), reverse=True)
+
+    sup, ref = strongest(Verdict.SUPPORTED), strongest(Verdict.REFUTED)
+    s = sup[0].p_raw(Verdict.SUPPORTED) if sup else 0.0
+    r = ref[0].p_raw(Verdict.REFUTED) if ref else 0.0
+    t = settings.conflict_threshold
+    if (
+        s >= t
+        and r >= t
+        and _credible(sup[0], settings.credible_max_tier)
+        and _credible(ref[0], settings.credible_max_tier)
+    ):
+        confidence = min(sup[0].p(Verdict.SUPPORTED), ref[0].p(Verdict.REFUTED))
+        return Decision(Verdict.CONFLICTING, round(confidence, 4), (sup[0], ref[0]))
+    if max(s, r) >= settings.decide_threshold:
+        verdict, ranked = (Verdict.SUPPORTED, sup) if s >= r else (Verdict.REFUTED, ref)
+        extra = [x for x in ranked[1:2] if x.p_raw(verdict) >= settings.decide_threshold]
+        return Decision(verdict, round(ranked[0].p(verdict), 4), (ranked[0], *extra))
+    s_cal = sup[0].p(Verdict.SUPPORTED) if sup else 0.0
+    r_cal = ref[0].p(Verdict.REFUTED) if ref else 0.0
+    return Decision(Verdict.NOT_ENOUGH_EVIDENCE, round(1.0 - max(s_cal, r_cal), 4), ())
+
+
+def _triple(row: FloatArray) -> tuple[float, float, float]:
+    a, b, c = (float(x) for x in row)
+    return a, b, c
+
+
+def _label(item: Evidence) -> str:
+    title = item.chunk.title or item.chunk.publisher
+    return f"passage {item.number}" + (f" ({title})" if title else "")
+
+
+def _short(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def rationale(decision: Decision, n_sentences: int) -> str:
+    """A short templated rationale naming the deciding passages."""
+    if decision.verdict is Verdict.NOT_ENOUGH_EVIDENCE:
+        return (
+            f"None of the {n_sentences} evidence sentences clearly supports or refutes the claim "
+            f"(NLI model; confidence {decision.confidence:.2f})."
+        )
+    parts = []
+    for s in decision.deciding:
+        stance = "supports" if s.top is Verdict.SUPPORTED else "refutes"
+        parts.append(
+            f'P{_label(s.evidence)[1:]} {stance} the claim (p={s.p(s.top):.2f}): "{_short(s.text)}"'
+        )
+    if decision.verdict is Verdict.CONFLICTING:
+        parts.append("Credible sources disagree.")
+    return " ".join(parts)
+
+
+class NLIVerifier:
+    """Judges claims against evidence with the offline NLI model (interface: `ClaimVerifier`)."""
+
+    def __init__(self, model: NLIModel | None = None, settings: NLISettings | None = None) -> None:
+        self.model = model or NLIModel()
+        self.settings = settings or NLISettings()
+
+    @property
+    def prompt_hash(self) -> str:
+        """Stands in for a prompt hash: identifies the model file (`nli:<sha256 prefix>`)."""
+        self.model.load()
+        return f"nli:{self.model.sha256[:16]}"
+
+    def score(self, claim: str, evidence: list[Evidence]) -> list[ScoredSentence]:
+        """Every sentence of every evidence chunk (up to `max_sentences`), scored."""
+        spans = [(item, span) for item in evidence for span in split_sentences(item.chunk.text)][
+            : self.settings.max_sentences
+        ]
+        texts = [span.of(item.chunk.text) for item, span in spans]
+        logits = self.model.logits([claim] * len(texts), texts)
+        calibrated, raw = softmax(logits, self.model.temperature), softmax(logits)
+        return [
+            ScoredSentence(item, span.start, span.end, _triple(cal), _triple(own))
+            for (item, span), cal, own in zip(spans, calibrated, raw, strict=True)
+        ]
+
+    def decide(self, claim: str, evidence: list[Evidence]) -> tuple[Decision, int]:
+        """The aggregated decision and the number of sentences scored (synchronous)."""
+        scored = self.score(claim, evidence)
+        return aggregate(scored, self.settings), len(scored)
+
+    async def verify(
+        self, claim: Claim, evidence: list[Evidence], provenance: Provenance
+    ) -> ClaimResult:
+        """The verdict on `claim`; `provenance` is completed with the model hash and timings."""
+        started = time.perf_counter()
+        shown = relevant_evidence(evidence, self.settings.relevance_threshold)
+        provenance = provenance.model_copy(deep=True)
+        provenance.prompt_hashes["verify"] = self.prompt_hash
+        provenance.model_params = {
+            **provenance.model_params,
+            "nli_model_sha256": self.model.sha256,
+            "nli_temperature": self.model.temperature,
+        }
+        provenance.created_at = datetime.now(UTC)
+        if not shown:
+            best = max((e.dense_similarity or 0.0 for e in evidence), default=0.0)
+            decision = Decision(Verdict.NOT_ENOUGH_EVIDENCE, round(max(0.5, 1.0 - best), 3), ())
+            text = (
+                f"No reference passage reached the relevance threshold (best similarity "
+                f"{best:.2f} < {self.settings.relevance_threshold:.2f}); the store holds no "
+                "evidence on this claim."
+            )
+            name = "threshold"
+        else:
+            decision, n = await asyncio.to_thread(self.decide, claim.text, shown)
+            text, name = rationale(decision, n), VERIFIER_NAME
+        provenance.timings["verify"] = time.perf_counter() - started
+        return ClaimResult(
+            id=self.result_id(claim, shown, provenance),
+            claim=claim,
+            verdict=decision.verdict,
+            confidence=min(1.0, max(0.0, decision.confidence)),
+            rationale=text,
+            citations=[Citation.from_chunk(s.evidence.chunk, s.text) for s in decision.deciding],
+            evidence=shown,
+            provenance=provenance,
+            verifier=name,
+        )
+
+    def result_id(self, claim: Claim, shown: list[Evidence], provenance: Provenance) -> str:
+        """Deterministic id: same claim, evidence and model → same result id."""
+        return content_id("result", claim.id, self.prompt_hash, *(e.chunk.id for e in shown))
