@@ -40,6 +40,7 @@ from factcheck.retrieval.store import (
     StoreSettings,
 )
 from factcheck.verify.base import ClaimVerifier
+from factcheck.verify.checks import CheckedVerifier
 from factcheck.verify.llm import LLMVerifier
 
 
@@ -256,7 +257,15 @@ def open_prior_checks(
 
 
 def make_verifier(settings: Settings, llm: StructuredLLM, prompts: PromptLibrary) -> ClaimVerifier:
-    """The configured verifier: the LLM, the offline NLI model, or NLI-then-LLM (cascade)."""
+    """The configured verifier — the LLM, the offline NLI model, or NLI-then-LLM (cascade) —
+    behind the checks every verdict passes (numbers and dates, valid citations)."""
+    return CheckedVerifier(choose_verifier(settings, llm, prompts))
+
+
+def choose_verifier(
+    settings: Settings, llm: StructuredLLM, prompts: PromptLibrary
+) -> ClaimVerifier:
+    """The configured verifier itself (see `make_verifier`)."""
     llm_verifier = LLMVerifier(llm, prompts, relevance_threshold=settings.relevance_threshold)
     if settings.verifier == "llm":
         return llm_verifier
@@ -265,7 +274,11 @@ def make_verifier(settings: Settings, llm: StructuredLLM, prompts: PromptLibrary
 
     nli = NLIVerifier(
         NLIModel(threads=settings.local_n_threads),
-        NLISettings(relevance_threshold=settings.relevance_threshold),
+        NLISettings(
+            relevance_threshold=settings.relevance_threshold,
+            commit_threshold=settings.nli_commit_threshold,
+            conflict_threshold=settings.nli_conflict_threshold,
+        ),
     )
     if settings.verifier == "nli":
         return nli

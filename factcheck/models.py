@@ -261,6 +261,52 @@ class Provenance(BaseModel):
     retrieval: RetrievalRecord | None = None
 
 
+class VerdictReason(StrEnum):
+    """Why a verdict is what it is, beyond the evidence itself (shown beside every verdict)."""
+
+    EVIDENCE = "evidence"
+    """The verifier judged the evidence and committed to the verdict."""
+    NO_RELEVANT_EVIDENCE = "no_relevant_evidence"
+    """No passage in the store reached the relevance threshold."""
+    UNDECIDED_OFFLINE = "undecided_offline"
+    """The offline verifier leaned one way but not confidently enough to commit."""
+    LANGUAGE_UNSUPPORTED = "language_unsupported"
+    """The claim or its evidence is in a language the verifier cannot read."""
+    QUANTITY_MISMATCH = "quantity_mismatch"
+    """A cited source states a different value for the claim's number or date."""
+    NO_VALID_CITATION = "no_valid_citation"
+    """The verdict had no citation that passed validation."""
+
+
+REASON_TEXT: dict[VerdictReason, str] = {
+    VerdictReason.EVIDENCE: "judged on the evidence",
+    VerdictReason.NO_RELEVANT_EVIDENCE: "no relevant evidence in the store",
+    VerdictReason.UNDECIDED_OFFLINE: "undecided offline (the offline model was not sure enough)",
+    VerdictReason.LANGUAGE_UNSUPPORTED: "not judged: a language the verifier cannot read",
+    VerdictReason.QUANTITY_MISMATCH: "withdrawn: a cited number or date differs from the claim's",
+    VerdictReason.NO_VALID_CITATION: "withdrawn: no citation passed validation",
+}
+"""How each reason reads in reports."""
+
+
+class QuantityCheck(_Frozen):
+    """One comparison of a number or date in the claim with one in a cited sentence."""
+
+    claim_value: str = Field(description="The claim's quantity, as written.")
+    source_value: str = Field(description="The source's quantity, as written.")
+    sentence: str = Field(description="The cited sentence the source value comes from.")
+    chunk_id: str | None = None
+    rule: str = Field(description="The rule that decided, e.g. 'comparator: under'.")
+    outcome: Literal["consistent", "contradicts", "unrelated"]
+
+    def describe(self) -> str:
+        """`claim "under eight minutes" vs source "9.4 minutes": contradicts (comparator)`."""
+        return (
+            f'claim "{self.claim_value}" vs source "{self.source_value}": {self.outcome} '
+            f"({self.rule})"
+        )
+
+
 class ClaimResult(BaseModel):
     """The verdict on one claim, with its rationale, validated citations and evidence."""
 
@@ -291,6 +337,28 @@ class ClaimResult(BaseModel):
         default_factory=list,
         description="Short machine-written remarks, e.g. a cascade's hand-off or disagreement.",
     )
+    reason: VerdictReason | None = Field(
+        default=None, description="Why the verdict is what it is (None in older results)."
+    )
+    quantity_checks: list[QuantityCheck] = Field(
+        default_factory=list,
+        description="Numbers and dates of the claim compared with those of the cited sentences.",
+    )
+    unscored_sentences: int = Field(
+        default=0,
+        description="Evidence sentences the offline verifier left unscored (over its cap, or "
+        "in a language it cannot read).",
+    )
+
+    @property
+    def reason_text(self) -> str:
+        """The reason as it reads in reports ("" for results that predate reasons)."""
+        return REASON_TEXT[self.reason] if self.reason else ""
+
+    @property
+    def aligned_quantity_checks(self) -> list[QuantityCheck]:
+        """The number and date comparisons that lined up (consistent or contradicting)."""
+        return [q for q in self.quantity_checks if q.outcome != "unrelated"]
 
 
 class ArticleRecord(BaseModel):

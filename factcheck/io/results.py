@@ -150,6 +150,22 @@ class ProvenanceOverview:
     embedders: set[str | None] = field(default_factory=set)
     collections: set[str | None] = field(default_factory=set)
     fingerprints: set[str | None] = field(default_factory=set)
+    verifiers: Counter[str] = field(default_factory=Counter)
+    """Results per verifier that decided (`llm`, `nli`, `threshold`)."""
+    verifier_models: dict[str, set[str]] = field(default_factory=dict)
+    """The model (or model file) behind each verifier."""
+
+    def add_result(self, result: ClaimResult) -> None:
+        """Take in one result: its provenance and who decided it."""
+        self.add(result.provenance)
+        self.verifiers[result.verifier] += 1
+        hashes = result.provenance.prompt_hashes
+        model = (
+            hashes.get("verify", "NLI model")
+            if result.verifier == "nli"
+            else result.provenance.model
+        )
+        self.verifier_models.setdefault(result.verifier, set()).add(model)
 
     def add(self, provenance: Provenance) -> None:
         """Take in one result's provenance."""
@@ -218,7 +234,7 @@ class RunResults:
         """Distinct provenance values over the results."""
         overview = ProvenanceOverview()
         for result in self.results:
-            overview.add(result.provenance)
+            overview.add_result(result)
         return overview
 
 
@@ -253,7 +269,7 @@ class IndexedRun:
                     self._article_verdicts.setdefault(article_id, Counter())[
                         line.verdict.value
                     ] += 1
-                    self._provenance.add(line.provenance)
+                    self._provenance.add_result(line)
                 elif isinstance(line, ErrorRecord):
                     self.errors.append(line)
                     if line.article_id:

@@ -143,6 +143,13 @@ def _card(result: ClaimResult, number: int, anchor: str, located: bool) -> str:
         f'<p class="meta">{" · ".join(meta)}</p>',
         f'<p class="rationale"><strong>Rationale:</strong> {esc(result.rationale)}</p>',
     ]
+    if result.reason_text:
+        parts.append(f'<p class="meta">Why: {esc(result.reason_text)}</p>')
+    parts += [
+        f'<p class="meta">Number check: {esc(q.describe())}</p>'
+        for q in result.aligned_quantity_checks
+    ]
+    parts += [f'<p class="meta">Note: {esc(note)}</p>' for note in result.notes]
     parts += _audit(result)
     if result.citations:
         items = "".join(_citation(cit) for cit in result.citations)
@@ -290,6 +297,29 @@ def write_html_report(run: RunView, path: Path, *, title: str = "Fact-check repo
         handle.writelines(_html_parts(run, title))
 
 
+VERIFIER_NAMES = {
+    "llm": "the LLM verifier",
+    "nli": "the offline NLI verifier",
+    "threshold": "the relevance threshold (no relevant evidence)",
+}
+
+
+def deciders(run: RunView) -> str:
+    """Who gave the verdicts: each verifier with its model and count (escaped HTML)."""
+    overview = run.provenance_overview()
+    parts = [
+        f"{esc(VERIFIER_NAMES.get(name, name))}"
+        + (
+            f" (<code>{esc(', '.join(sorted(overview.verifier_models.get(name, ()))))}</code>)"
+            if name != "threshold"
+            else ""
+        )
+        + f" for {count} claim{'s' if count != 1 else ''}"
+        for name, count in overview.verifiers.most_common()
+    ]
+    return "Verdicts were given by " + ("; ".join(parts) if parts else "no verifier (no claims)")
+
+
 def _html_parts(run: RunView, title: str) -> Iterator[str]:
     article_ids = run.report_article_ids()
 
@@ -304,7 +334,6 @@ def _html_parts(run: RunView, title: str) -> Iterator[str]:
         name = record.title if record and record.title else article_id
         verdicts = run.article_verdicts(article_id)
         rows.append((name, counts(verdicts, len(run.errors_of(article_id)))))
-    models = sorted(run.provenance_overview().models)
     yield (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
@@ -316,10 +345,8 @@ def _html_parts(run: RunView, title: str) -> Iterator[str]:
     yield "\n".join(
         [
             f"<h1>{esc(title)}</h1>",
-            '<p class="notice">Verdicts, rationales and confidence scores were produced by '
-            f"{'model' if len(models) == 1 else 'models'} "
-            f"<code>{esc(', '.join(models) or 'unknown')}</code>; every citation was checked to "
-            "quote its source word for word. Review before publishing.</p>",
+            f'<p class="notice">{deciders(run)}; every citation was checked to quote its '
+            "source word for word. Review before publishing.</p>",
             '<section id="summary"><h2>Verdicts</h2>',
             legend(),
             verdict_chart(rows),

@@ -66,8 +66,12 @@ def _markdown_lines(run: RunView) -> Iterator[str]:
                 "",
                 f"- Speaker: {_md(c.speaker) or '—'} · type: {c.claim_type.value} · "
                 f"check-worthiness {c.checkworthiness:.2f} · offsets {c.start}–{c.end}",
-                f"- Verifier: {r.verifier} · rationale: {_md(r.rationale)}",
+                f"- Verifier: {r.verifier}"
+                + (f" · {_md(r.reason_text)}" if r.reason_text else "")
+                + f" · rationale: {_md(r.rationale)}",
             ]
+            lines += [f"- Number check: {_md(q.describe())}" for q in r.aligned_quantity_checks]
+            lines += [f"- Note: {_md(note)}" for note in r.notes]
             lines += audit_lines(r)
             for cit in r.citations:
                 source = _md(cit.source_title) or cit.chunk_id

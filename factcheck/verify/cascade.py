@@ -1,14 +1,22 @@
 """Cascade verification: the offline NLI model settles the claims it is sure of, the LLM the rest.
 
 A claim whose NLI verdict has calibrated confidence ≥ the threshold (or that has no relevant
-evidence at all) is settled without an LLM call; every other claim goes to the LLM verifier.
+evidence at all) is settled without an LLM call; every other claim goes to the LLM verifier,
+and so does every claim the NLI model abstained on or could not read (its language).
 The result says who decided (``verifier``: ``nli``, ``threshold`` or ``llm``) and its ``notes``
 record the hand-off, the NLI verdict, and any disagreement between the two.
 """
 
 from __future__ import annotations
 
-from factcheck.models import Claim, ClaimResult, Evidence, Provenance, content_id
+from factcheck.models import (
+    Claim,
+    ClaimResult,
+    Evidence,
+    Provenance,
+    VerdictReason,
+    content_id,
+)
 from factcheck.verify.base import ClaimVerifier
 from factcheck.verify.nli import NLIVerifier
 
@@ -32,7 +40,11 @@ class CascadeVerifier:
         """The NLI verdict if it is confident enough, else the LLM's, with notes on both."""
         first = await self.nli.verify(claim, evidence, provenance)
         said = f"nli said {first.verdict} (confidence {first.confidence:.2f})"
-        if first.verifier == "threshold" or first.confidence >= self.threshold:
+        handed = first.reason in (
+            VerdictReason.UNDECIDED_OFFLINE,
+            VerdictReason.LANGUAGE_UNSUPPORTED,
+        )
+        if not handed and (first.verifier == "threshold" or first.confidence >= self.threshold):
             why = (
                 "no relevant evidence"
                 if first.verifier == "threshold"
@@ -46,7 +58,11 @@ class CascadeVerifier:
                 }
             )
         second = await self.llm.verify(claim, evidence, provenance)
-        notes = [f"cascade: {said} < threshold {self.threshold:.2f}; the LLM decided"]
+        notes = [
+            f"cascade: nli could not decide ({first.reason}); the LLM decided"
+            if handed
+            else f"cascade: {said} < threshold {self.threshold:.2f}; the LLM decided"
+        ]
         if second.verdict != first.verdict:
             notes.append(
                 f"disagreement: nli {first.verdict} ({first.confidence:.2f}) vs llm "

@@ -26,6 +26,7 @@ from factcheck.models import (
 )
 from factcheck.text import neutralize_tags
 from factcheck.verify.base import check_citations, relevant_evidence, render_evidence
+from factcheck.verify.checks import mismatch_summary, quantity_report
 
 STEP = "verify"
 VERIFIER_NAME = "llm"
@@ -85,9 +86,10 @@ class LLMVerifier:
             evidence=render_evidence(shown),
         )
         rejected_on_exhaustion: list[RejectedCitation] = []
+        flags: list[str] = []
 
         def validate(reply: VerificationReply) -> None:
-            _, rejected = check_citations(reply, shown)
+            valid, rejected = check_citations(reply, shown)
             if rejected:
                 raise ValueError(
                     "; ".join(
@@ -96,6 +98,16 @@ class LLMVerifier:
                     )
                     + ". Quote words exactly as they appear in the passage."
                 )
+            if reply.verdict is Verdict.SUPPORTED and not flags:
+                report = quantity_report(claim.text, [c.quote for c in valid])
+                if report.contradicted:
+                    # Asked once: the final checks withdraw a SUPPORTED that still contradicts.
+                    flags.append(f"quantity mismatch flagged, re-asked: {mismatch_summary(report)}")
+                    raise ValueError(
+                        "The passages you cite state a different number or date than the claim: "
+                        f"{mismatch_summary(report)}. A claim whose number or date the source "
+                        "contradicts is not SUPPORTED; reconsider the verdict."
+                    )
 
         def drop_invalid(reply: VerificationReply) -> VerificationReply:
             _, rejected = check_citations(reply, shown)
@@ -120,6 +132,7 @@ class LLMVerifier:
             evidence=shown,
             provenance=provenance,
             verifier=VERIFIER_NAME,
+            notes=flags,
         )
 
     def result_id(self, claim: Claim, shown: list[Evidence], provenance: Provenance) -> str:

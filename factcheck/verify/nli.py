@@ -20,11 +20,24 @@ sure a verdict says it is, never which verdict it is.
    SUPPORTED / REFUTED, confidence the deciding sentence's calibrated probability, citing it
    (and a second one of the same stance above the threshold). Otherwise NOT_ENOUGH_EVIDENCE,
    confidence ``1 − max(s, r)`` on calibrated probabilities.
+5. Abstention: a SUPPORTED or REFUTED verdict whose calibrated confidence is below
+   ``commit_threshold`` (chosen on dev data for precision; see the model card) becomes
+   NOT_ENOUGH_EVIDENCE with the reason ``undecided_offline`` and the leaning in the rationale.
+
+Before step 3, numbers and dates are checked (``verify.quantities``): a sentence that states a
+different value for the claim's quantity counts as refuting (its support and refutation
+probabilities swap when support was ahead), and a sentence the model reads as refuting whose
+quantities are all unrelated to the claim's does not refute (refutation moves to neutral):
+the model barely sees digits and reads "$47.3M overtime" as contradicting "$412 million".
+Sentences in a language the model cannot read (it is English-only) are not scored, nor is a
+claim in such a language (reason ``language_unsupported``); sentences past ``max_sentences``
+are dropped least relevant first. Both counts are recorded in the result.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import threading
 import time
@@ -38,13 +51,16 @@ import numpy as np
 import numpy.typing as npt
 
 from factcheck.errors import FactcheckError
+from factcheck.language import readable_by
 from factcheck.models import (
     Citation,
     Claim,
     ClaimResult,
     Evidence,
     Provenance,
+    QuantityCheck,
     Verdict,
+    VerdictReason,
     content_id,
 )
 from factcheck.retrieval.onnx import (
@@ -55,8 +71,10 @@ from factcheck.retrieval.onnx import (
     sha256_file,
     tokenizer_file,
 )
-from factcheck.text import split_sentences
+from factcheck.text import Span, split_sentences
 from factcheck.verify.base import relevant_evidence
+from factcheck.verify.checks import quantity_report, recorded
+from factcheck.verify.quantities import parse_quantities
 
 if TYPE_CHECKING:
     import onnxruntime as ort
@@ -214,6 +232,10 @@ class NLISettings:
     credible_max_tier: int = 2
     relevance_threshold: float = 0.25
     max_sentences: int = 200
+    commit_threshold: float = 0.0
+    """Calibrated confidence a SUPPORTED/REFUTED verdict needs, else it abstains (0: never)."""
+    languages: frozenset[str] = frozenset({"en"})
+    """Languages the model reads (ISO 639-1)."""
 
 
 @dataclass(frozen=True)
@@ -226,6 +248,8 @@ class ScoredSentence:
     end: int
     probs: tuple[float, float, float]
     raw: tuple[float, float, float]
+    adjusted: str | None = None
+    """Why the number check changed this sentence's probabilities (None: unchanged)."""
 
     @property
     def text(self) -> str:
@@ -253,6 +277,9 @@ class Decision:
     verdict: Verdict
     confidence: float
     deciding: tuple[ScoredSentence, ...]
+    reason: VerdictReason = VerdictReason.EVIDENCE
+    leaning: Verdict | None = None
+    """With `undecided_offline`: the verdict the model leaned to, below the commit threshold."""
 
 
 def _credible(sentence: ScoredSentence, max_tier: int) -> bool:
@@ -282,7 +309,16 @@ def aggregate(sentences: Sequence[ScoredSentence], settings: NLISettings) -> Dec
     if max(s, r) >= settings.decide_threshold:
         verdict, ranked = (Verdict.SUPPORTED, sup) if s >= r else (Verdict.REFUTED, ref)
         extra = [x for x in ranked[1:2] if x.p_raw(verdict) >= settings.decide_threshold]
-        return Decision(verdict, round(ranked[0].p(verdict), 4), (ranked[0], *extra))
+        confidence = ranked[0].p(verdict)
+        if confidence < settings.commit_threshold:
+            return Decision(
+                Verdict.NOT_ENOUGH_EVIDENCE,
+                round(1.0 - confidence, 4),
+                (),
+                VerdictReason.UNDECIDED_OFFLINE,
+                leaning=verdict,
+            )
+        return Decision(verdict, round(confidence, 4), (ranked[0], *extra))
     s_cal = sup[0].p(Verdict.SUPPORTED) if sup else 0.0
     r_cal = ref[0].p(Verdict.REFUTED) if ref else 0.0
     return Decision(Verdict.NOT_ENOUGH_EVIDENCE, round(1.0 - max(s_cal, r_cal), 4), ())
@@ -302,8 +338,14 @@ def _short(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def rationale(decision: Decision, n_sentences: int) -> str:
+def rationale(decision: Decision, n_sentences: int, commit: float = 0.0) -> str:
     """A short templated rationale naming the deciding passages."""
+    if decision.reason is VerdictReason.UNDECIDED_OFFLINE:
+        return (
+            f"Undecided offline: the NLI model leans {decision.leaning} at confidence "
+            f"{1.0 - decision.confidence:.2f}, below the {commit:.2f} it needs to commit; a "
+            "stronger verifier (FACTCHECK_VERIFIER=cascade or llm) or a person should decide."
+        )
     if decision.verdict is Verdict.NOT_ENOUGH_EVIDENCE:
         return (
             f"None of the {n_sentences} evidence sentences clearly supports or refutes the claim "
@@ -312,12 +354,58 @@ def rationale(decision: Decision, n_sentences: int) -> str:
     parts = []
     for s in decision.deciding:
         stance = "supports" if s.top is Verdict.SUPPORTED else "refutes"
+        why = f" ({s.adjusted})" if s.adjusted else ""
         parts.append(
-            f'P{_label(s.evidence)[1:]} {stance} the claim (p={s.p(s.top):.2f}): "{_short(s.text)}"'
+            f"P{_label(s.evidence)[1:]} {stance} the claim{why} (p={s.p(s.top):.2f}): "
+            f'"{_short(s.text)}"'
         )
     if decision.verdict is Verdict.CONFLICTING:
         parts.append("Credible sources disagree.")
     return " ".join(parts)
+
+
+def check_numbers(
+    claim: str, scored: list[ScoredSentence]
+) -> tuple[list[ScoredSentence], list[QuantityCheck]]:
+    """Apply the number check of the module docstring to scored sentences; also returns the
+    aligned comparisons (consistent or contradicting) found in any of them."""
+    if not parse_quantities(claim):
+        return scored, []
+    out, aligned = [], []
+    for sentence in scored:
+        report = quantity_report(claim, [sentence.text])
+        aligned += [
+            check
+            for check in recorded(report, {sentence.text: sentence.evidence.chunk.id})
+            if check.outcome != "unrelated"
+        ]
+        if report.contradicted and sentence.raw[0] > sentence.raw[1]:
+            out.append(_swap(sentence, 0, 1, "its number or date differs from the claim's"))
+        elif (
+            sentence.top is Verdict.REFUTED
+            and report.comparisons
+            and all(c.outcome == "unrelated" for c in report.comparisons)
+        ):
+            out.append(_swap(sentence, 1, 2, None))
+        else:
+            out.append(sentence)
+    return out, aligned
+
+
+def _swap(sentence: ScoredSentence, a: int, b: int, why: str | None) -> ScoredSentence:
+    """The sentence with probabilities `a` and `b` exchanged (both calibrated and raw)."""
+
+    def swapped(values: tuple[float, float, float]) -> tuple[float, float, float]:
+        items = list(values)
+        items[a], items[b] = items[b], items[a]
+        return items[0], items[1], items[2]
+
+    return dataclasses.replace(
+        sentence,
+        probs=swapped(sentence.probs),
+        raw=swapped(sentence.raw),
+        adjusted=why or "its numbers are unrelated to the claim's",
+    )
 
 
 class NLIVerifier:
@@ -333,18 +421,37 @@ class NLIVerifier:
         self.model.load()
         return f"nli:{self.model.sha256[:16]}"
 
-    def score(self, claim: str, evidence: list[Evidence]) -> list[ScoredSentence]:
-        """Every sentence of every evidence chunk (up to `max_sentences`), scored."""
-        spans = [(item, span) for item in evidence for span in split_sentences(item.chunk.text)][
-            : self.settings.max_sentences
+    def sentences(self, evidence: list[Evidence]) -> tuple[list[tuple[Evidence, Span]], int]:
+        """The evidence sentences to score, most relevant passage first (retrieval score), in a
+        language the model reads, at most `max_sentences`; and how many were left out."""
+        ranked = sorted(evidence, key=lambda e: -(e.score or 0.0))
+        spans = [(item, span) for item in ranked for span in split_sentences(item.chunk.text)]
+        readable = [
+            (item, span)
+            for item, span in spans
+            if readable_by(span.of(item.chunk.text), self.settings.languages)
         ]
+        kept = readable[: self.settings.max_sentences]
+        return kept, len(spans) - len(kept)
+
+    def score(self, claim: str, evidence: list[Evidence]) -> list[ScoredSentence]:
+        """The evidence sentences (see `sentences`), scored, with the number check applied."""
+        spans, _ = self.sentences(evidence)
+        return self.score_spans(claim, spans)[0]
+
+    def score_spans(
+        self, claim: str, spans: list[tuple[Evidence, Span]]
+    ) -> tuple[list[ScoredSentence], list[QuantityCheck]]:
+        """Score the given sentences against the claim and apply the number check (see
+        `check_numbers`)."""
         texts = [span.of(item.chunk.text) for item, span in spans]
         logits = self.model.logits([claim] * len(texts), texts)
         calibrated, raw = softmax(logits, self.model.temperature), softmax(logits)
-        return [
+        scored = [
             ScoredSentence(item, span.start, span.end, _triple(cal), _triple(own))
             for (item, span), cal, own in zip(spans, calibrated, raw, strict=True)
         ]
+        return check_numbers(claim, scored)
 
     def decide(self, claim: str, evidence: list[Evidence]) -> tuple[Decision, int]:
         """The aggregated decision and the number of sentences scored (synchronous)."""
@@ -365,29 +472,67 @@ class NLIVerifier:
             "nli_temperature": self.model.temperature,
         }
         provenance.created_at = datetime.now(UTC)
+        unscored = 0
+        aligned: list[QuantityCheck] = []
         if not shown:
             best = max((e.dense_similarity or 0.0 for e in evidence), default=0.0)
-            decision = Decision(Verdict.NOT_ENOUGH_EVIDENCE, round(max(0.5, 1.0 - best), 3), ())
+            decision = Decision(
+                Verdict.NOT_ENOUGH_EVIDENCE,
+                round(max(0.5, 1.0 - best), 3),
+                (),
+                VerdictReason.NO_RELEVANT_EVIDENCE,
+            )
             text = (
                 f"No reference passage reached the relevance threshold (best similarity "
                 f"{best:.2f} < {self.settings.relevance_threshold:.2f}); the store holds no "
                 "evidence on this claim."
             )
             name = "threshold"
+        elif not readable_by(claim.text, self.settings.languages):
+            decision = Decision(
+                Verdict.NOT_ENOUGH_EVIDENCE, 0.5, (), VerdictReason.LANGUAGE_UNSUPPORTED
+            )
+            text = (
+                "Not judged: the claim is not in a language the offline NLI model reads "
+                f"({', '.join(sorted(self.settings.languages))}). Use FACTCHECK_VERIFIER=cascade "
+                "or llm with a multilingual model."
+            )
+            name = VERIFIER_NAME
         else:
-            decision, n = await asyncio.to_thread(self.decide, claim.text, shown)
-            text, name = rationale(decision, n), VERIFIER_NAME
+            spans, unscored = self.sentences(shown)
+            if not spans:
+                decision = Decision(
+                    Verdict.NOT_ENOUGH_EVIDENCE, 0.5, (), VerdictReason.LANGUAGE_UNSUPPORTED
+                )
+                text = (
+                    "Not judged: none of the evidence sentences is in a language the offline "
+                    "NLI model reads; use FACTCHECK_VERIFIER=cascade or llm."
+                )
+            else:
+                scored, aligned = await asyncio.to_thread(self.score_spans, claim.text, spans)
+                decision = aggregate(scored, self.settings)
+                text = rationale(decision, len(scored), self.settings.commit_threshold)
+            name = VERIFIER_NAME
         provenance.timings["verify"] = time.perf_counter() - started
+        citations = [Citation.from_chunk(s.evidence.chunk, s.text) for s in decision.deciding]
+        report = quantity_report(claim.text, [c.quote for c in citations])
+        checks = recorded(report, {c.quote: c.chunk_id for c in citations})
+        checks += [check for check in aligned if check not in checks]
+        notes = [f"{unscored} evidence sentences not scored"] if unscored else []
         return ClaimResult(
             id=self.result_id(claim, shown, provenance),
             claim=claim,
             verdict=decision.verdict,
             confidence=min(1.0, max(0.0, decision.confidence)),
             rationale=text,
-            citations=[Citation.from_chunk(s.evidence.chunk, s.text) for s in decision.deciding],
+            citations=citations,
             evidence=shown,
             provenance=provenance,
             verifier=name,
+            reason=decision.reason,
+            quantity_checks=checks,
+            unscored_sentences=unscored,
+            notes=notes,
         )
 
     def result_id(self, claim: Claim, shown: list[Evidence], provenance: Provenance) -> str:

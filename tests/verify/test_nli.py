@@ -279,7 +279,8 @@ def test_verifier_setting_defaults_by_backend(monkeypatch):
 def test_app_builds_the_chosen_verifier(kind, expected):
     settings = Settings(_env_file=None, llm_backend="fake", verifier=kind)
     llm = StructuredLLM(FakeChatModel())
-    assert isinstance(make_verifier(settings, llm, PromptLibrary(default_prompts_dir())), expected)
+    verifier = make_verifier(settings, llm, PromptLibrary(default_prompts_dir()))
+    assert isinstance(verifier.inner, expected)
 
 
 def test_the_temperature_changes_confidence_never_the_verdict():

@@ -1,0 +1,51 @@
+"""Which language a text is in, so that English-only models are never asked to judge text they
+cannot read (lingua, offline, restricted to the languages newsrooms here meet most)."""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lingua import LanguageDetector
+
+# ISO 639-1 codes of the languages told apart. A text in another language is reported as the
+# closest of these or as undetermined; either way it is not taken for English unless it is.
+LANGUAGES = ("en", "es", "fr", "pt", "de", "it")
+MIN_LETTERS = 12
+"""Texts with fewer letters than this (numbers, names, fragments) are undetermined."""
+MIN_RELATIVE_DISTANCE = 0.1
+"""lingua's margin between the best and second-best language; closer calls are undetermined."""
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _detector() -> LanguageDetector:
+    from lingua import IsoCode639_1, LanguageDetectorBuilder
+
+    codes = [getattr(IsoCode639_1, code.upper()) for code in LANGUAGES]
+    return (
+        LanguageDetectorBuilder.from_iso_codes_639_1(*codes)
+        .with_minimum_relative_distance(MIN_RELATIVE_DISTANCE)
+        .build()
+    )
+
+
+def detect_language(text: str) -> str | None:
+    """The ISO 639-1 code of `text`'s language, or None when it cannot be told (too short,
+    mostly numbers and names, or too close a call)."""
+    if sum(ch.isalpha() for ch in text) < MIN_LETTERS:
+        return None
+    with _lock:
+        detector = _detector()
+    language = detector.detect_language_of(text)
+    return None if language is None else language.iso_code_639_1.name.lower()
+
+
+def readable_by(text: str, languages: frozenset[str]) -> bool:
+    """Whether a model that reads `languages` can read `text` (undetermined text counts as
+    readable: it is mostly numbers and names)."""
+    language = detect_language(text)
+    return language is None or language in languages
