@@ -135,7 +135,10 @@ def verdict_detail_tables(tasks: Sequence[TaskSummary]) -> list[Table]:
                 "Per-class precision and recall",
                 ["task", "label", "precision", "recall", "F1", "gold n", "predicted n"],
                 rows,
-                "CONFLICTING is Climate-FEVER's DISPUTED (evidence both supports and refutes).",
+                "CONFLICTING is Climate-FEVER's DISPUTED (evidence both supports and refutes)."
+                if any((t.confusion or {}).get("CONFLICTING") for t in tasks)
+                and any(sum((t.confusion or {}).get("CONFLICTING", {}).values()) for t in tasks)
+                else None,
             )
         )
     for t in tasks:

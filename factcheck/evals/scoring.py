@@ -120,29 +120,31 @@ def verdict_metrics(cases: Sequence[CaseRecord]) -> tuple[dict[str, float | None
 
 
 def perturbation_metrics(cases: Sequence[CaseRecord]) -> dict[str, float | None]:
-    """The number-perturbation set: originals are gold SUPPORTED, perturbed copies gold REFUTED.
+    """The number-perturbation set: `<id>:original` cases are gold SUPPORTED, their
+    `<id>:perturbed-<k>` copies gold REFUTED (`evals/build_perturbations.py`).
 
-    `perturbed_not_supported`: share of perturbed claims the verifier does not call SUPPORTED
-    (target ≥ 0.9); `original_supported`: share of the unperturbed claims it calls SUPPORTED;
-    `pairs_flipped`: share of pairs (`<id>:original` / `<id>:perturbed`) with both right in
-    that sense.
+    `perturbed_not_supported`: share of perturbed claims not labelled SUPPORTED (target ≥ 0.9);
+    `original_supported`: share of the unperturbed claims labelled SUPPORTED; `pairs_flipped`:
+    share of (original, perturbed copy) pairs with both, i.e. the verifier saw the change.
     """
     originals = {c.case_id.rsplit(":", 1)[0]: c for c in cases if c.gold == "SUPPORTED"}
-    perturbed = {c.case_id.rsplit(":", 1)[0]: c for c in cases if c.gold == "REFUTED"}
+    perturbed = [c for c in cases if c.gold == "REFUTED"]
     out: dict[str, float | None] = {"perturbed_not_supported": None, "original_supported": None}
     if perturbed:
-        kept = [c.pred != "SUPPORTED" for c in perturbed.values()]
-        out["perturbed_not_supported"] = sum(kept) / len(kept)
-    if originals:
-        out["original_supported"] = sum(c.pred == "SUPPORTED" for c in originals.values()) / len(
-            originals
+        out["perturbed_not_supported"] = sum(c.pred != "SUPPORTED" for c in perturbed) / len(
+            perturbed
         )
-    both = sorted(originals.keys() & perturbed.keys())
-    out["pairs"] = float(len(both))
-    if both:
+    if originals:
+        supported = sum(c.pred == "SUPPORTED" for c in originals.values())
+        out["original_supported"] = supported / len(originals)
+    pairs = [
+        (originals[key], c) for c in perturbed if (key := c.case_id.rsplit(":", 1)[0]) in originals
+    ]
+    out["pairs"] = float(len(pairs))
+    if pairs:
         out["pairs_flipped"] = sum(
-            originals[k].pred == "SUPPORTED" and perturbed[k].pred != "SUPPORTED" for k in both
-        ) / len(both)
+            o.pred == "SUPPORTED" and p.pred != "SUPPORTED" for o, p in pairs
+        ) / len(pairs)
     return out
 
 
