@@ -20,6 +20,8 @@ from typing import Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from factcheck.evals.splits import is_heldback
+
 Label = Literal["SUPPORTED", "REFUTED", "NOT_ENOUGH_EVIDENCE", "CONFLICTING"]
 """The closed set of verdict labels every dataset is mapped onto."""
 
@@ -211,6 +213,9 @@ class DatasetInfo:
     """File stems, `<task>-<split>` or `corpus`."""
     committed: bool
     """True: read from evals/datasets/<name>/. False: converted from shared data at load time."""
+    derived: tuple[tuple[str, str], ...] = ()
+    """(stem, base stem) pairs: `<task>-heldback` is the base file's cases that
+    `factcheck.evals.splits.is_heldback` keeps (those the NLI model was not trained on)."""
 
 
 DATASETS: dict[str, DatasetInfo] = {
@@ -228,14 +233,22 @@ DATASETS: dict[str, DatasetInfo] = {
             committed=True,
         ),
         DatasetInfo(
-            "climate-fever", ("verification-dev", "retrieval-dev", "corpus"), committed=False
+            "climate-fever",
+            ("verification-dev", "retrieval-dev", "corpus"),
+            committed=False,
+            derived=(
+                ("verification-heldback", "verification-dev"),
+                ("retrieval-heldback", "retrieval-dev"),
+            ),
         ),
         DatasetInfo("fever-symmetric", ("verification-dev",), committed=True),
         DatasetInfo(
             "factcheck-gpt",
             ("verification-all", "extraction-all", "checkworthiness-all"),
             committed=True,
+            derived=(("verification-heldback", "verification-all"),),
         ),
+        DatasetInfo("perturbations", ("verification-dev",), committed=True),
         DatasetInfo("ct19", ("checkworthiness-train",), committed=False),
         DatasetInfo(
             "smoke",
@@ -298,10 +311,14 @@ def load_records(dataset: str, stem: str, model: type[R]) -> list[R]:
     info = DATASETS.get(dataset)
     if info is None:
         raise DatasetError(f"unknown dataset {dataset!r}; known: {sorted(DATASETS)}")
-    if stem not in info.files:
-        raise DatasetError(f"{dataset} has no {stem!r}; it has {list(info.files)}")
+    derived = dict(info.derived)
+    if stem not in info.files and stem not in derived:
+        raise DatasetError(f"{dataset} has no {stem!r}; it has {[*info.files, *derived]}")
     if TASK_MODELS[task_of(stem)] is not model:
         raise DatasetError(f"{dataset}/{stem} holds {task_of(stem)} records, not {model.__name__}")
+    if stem in derived:
+        base = load_records(dataset, derived[stem], model)
+        return [r for r in base if is_heldback(dataset, r.id)]  # type: ignore[attr-defined]
     if info.committed:
         path = datasets_dir() / dataset / f"{stem}.jsonl"
         if not path.is_file():

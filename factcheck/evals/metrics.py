@@ -287,3 +287,48 @@ def brier_score(
                 raise ValueError(f"probability {p} outside [0, 1]")
             total += (p - (1.0 if label == g else 0.0)) ** 2
     return total / n
+
+
+# --- selective prediction ----------------------------------------------------------------
+
+RISK_COVERAGE_THRESHOLDS: tuple[float, ...] = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+"""Confidence thresholds of the risk–coverage curve (0.0: every committed verdict)."""
+
+
+class CoveragePoint(NamedTuple):
+    """One point of a risk–coverage curve."""
+
+    threshold: float
+    coverage: float
+    """Share of all cases with a committed verdict whose confidence is ≥ threshold."""
+    precision: float | None
+    """Share of those verdicts that are correct; None when there are none."""
+    n: int
+    """How many verdicts that is."""
+
+
+def risk_coverage(
+    confidences: Sequence[float],
+    correct: Sequence[bool],
+    committed: Sequence[bool],
+    thresholds: Sequence[float] = RISK_COVERAGE_THRESHOLDS,
+) -> list[CoveragePoint]:
+    """Precision of committed verdicts, and the share of cases they cover, per threshold.
+
+    A case counts at threshold t when ``committed[i]`` (the system gave a verdict rather than
+    abstaining: SUPPORTED / REFUTED / CONFLICTING) and ``confidences[i] >= t``. Coverage is over
+    *all* cases, so abstentions lower it; precision is over the counted cases only (None when
+    there are none — a precision of nothing is not 0).
+    """
+    n_all = _check_paired(confidences, correct)
+    _check_paired(confidences, committed)
+    points = []
+    for t in thresholds:
+        kept = [
+            ok
+            for conf, ok, c in zip(confidences, correct, committed, strict=True)
+            if c and conf >= t
+        ]
+        precision = sum(kept) / len(kept) if kept else None
+        points.append(CoveragePoint(t, len(kept) / n_all, precision, len(kept)))
+    return points

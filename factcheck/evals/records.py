@@ -141,6 +141,11 @@ class TaskSummary(BaseModel):
     reliability: list[tuple[float, float, int]] | None = Field(
         default=None, description="(mean confidence, accuracy, count) per non-empty bin."
     )
+    risk_coverage: list[tuple[float, float, float | None, int]] | None = Field(
+        default=None,
+        description="(confidence threshold, coverage, precision of committed verdicts, n) per "
+        "threshold (`metrics.risk_coverage`).",
+    )
     usage: CaseUsage = Field(default_factory=CaseUsage)
     wall_seconds: float = 0.0
     prompt_hashes: dict[str, str] = Field(default_factory=dict)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from factcheck.evals.compare import N_RESAMPLES, Comparison, MetricDelta
-from factcheck.evals.records import EvalRun, TaskSummary
+from factcheck.evals.records import ERROR_LABEL, EvalRun, TaskSummary
 
 MAX_FLIP_ROWS = 100
 
@@ -18,6 +18,8 @@ VERDICT_COLUMNS = (
     ("macro_f1", "macro-F1"),
     ("f1_refuted", "F1 REFUTED"),
     ("abstention_rate", "abstain"),
+    ("coverage", "committed"),
+    ("committed_precision", "committed P"),
     ("ece", "ECE"),
     ("brier", "Brier"),
     ("citation_precision", "cite P"),
@@ -105,6 +107,103 @@ def _metric_table(
     return Table(title, ["task", "n", *[h for _, h in used]], rows)
 
 
+def per_class_rows(t: TaskSummary) -> list[list[str]]:
+    """Precision, recall and F1 of each verdict label, from the task's confusion matrix."""
+    matrix = t.confusion or {}
+    rows = []
+    for label in matrix:
+        if label == ERROR_LABEL:
+            continue
+        tp = matrix[label].get(label, 0)
+        n_gold = sum(matrix[label].values())
+        n_pred = sum(row.get(label, 0) for row in matrix.values())
+        p = tp / n_pred if n_pred else 0.0
+        r = tp / n_gold if n_gold else 0.0
+        f1 = 2 * p * r / (p + r) if p + r else 0.0
+        rows.append([t.task, label, fmt(p), fmt(r), fmt(f1), fmt(n_gold), fmt(n_pred)])
+    return rows
+
+
+def verdict_detail_tables(tasks: Sequence[TaskSummary]) -> list[Table]:
+    """Per-class precision/recall, confusion matrices, the risk–coverage curve and, for the
+    number-perturbation set, its own lines."""
+    tables: list[Table] = []
+    rows = [row for t in tasks for row in per_class_rows(t)]
+    if rows:
+        tables.append(
+            Table(
+                "Per-class precision and recall",
+                ["task", "label", "precision", "recall", "F1", "gold n", "predicted n"],
+                rows,
+                "CONFLICTING is Climate-FEVER's DISPUTED (evidence both supports and refutes)."
+                if any((t.confusion or {}).get("CONFLICTING") for t in tasks)
+                and any(sum((t.confusion or {}).get("CONFLICTING", {}).values()) for t in tasks)
+                else None,
+            )
+        )
+    for t in tasks:
+        if not t.confusion:
+            continue
+        labels = list(t.confusion)
+        tables.append(
+            Table(
+                f"Confusion matrix: {t.task} (rows gold, columns predicted)",
+                ["gold ↓ predicted →", *labels],
+                [[g, *(fmt(t.confusion[g].get(p, 0)) for p in labels)] for g in labels],
+            )
+        )
+    curve_rows = [
+        [
+            t.task,
+            "all committed" if threshold == 0 else f"≥ {threshold:.2f}",
+            fmt(coverage),
+            fmt(precision),
+            fmt(n),
+        ]
+        for t in tasks
+        for threshold, coverage, precision, n in t.risk_coverage or []
+    ]
+    if curve_rows:
+        tables.append(
+            Table(
+                "Risk–coverage: committed verdicts (SUPPORTED / REFUTED / CONFLICTING) by "
+                "confidence",
+                ["task", "confidence", "coverage", "precision", "n"],
+                curve_rows,
+                "coverage = share of all scored cases with a committed verdict at or above the "
+                "confidence threshold; precision = share of those verdicts that are correct "
+                "(— when there are none).",
+            )
+        )
+    perturbed = [t for t in tasks if "perturbed_not_supported" in t.metrics]
+    if perturbed:
+        tables.append(
+            Table(
+                "Number perturbations (originals gold SUPPORTED, perturbed copies gold REFUTED)",
+                [
+                    "task",
+                    "pairs",
+                    "perturbed: not SUPPORTED",
+                    "original: SUPPORTED",
+                    "pairs: both",
+                ],
+                [
+                    [
+                        t.task,
+                        fmt(int(t.metrics.get("pairs") or 0)),
+                        fmt(t.metrics.get("perturbed_not_supported")),
+                        fmt(t.metrics.get("original_supported")),
+                        fmt(t.metrics.get("pairs_flipped")),
+                    ]
+                    for t in perturbed
+                ],
+                "target: ≥ 0.90 of perturbed claims not labelled SUPPORTED. 'pairs: both' = the "
+                "original is SUPPORTED and its perturbed copy is not.",
+            )
+        )
+    return tables
+
+
 def cost_row(t: TaskSummary) -> list[str]:
     """Cost and speed cells of one task summary."""
     u, n = t.usage, max(1, t.cases)
@@ -174,6 +273,7 @@ def run_tables(run: EvalRun) -> list[Table]:
                 "scored",
             )
         )
+    tables += verdict_detail_tables(by_stage["verification"] + by_stage["e2e"])
     if by_stage["retrieval"]:
         names = {**MODE_NAMES, "hybrid": _hybrid_name(s.retrieval)}
         rows = [

@@ -17,9 +17,15 @@ from factcheck.evals.records import ERROR_LABEL, CaseRecord, CaseUsage, TaskSumm
 from factcheck.evals.suites import Task
 
 PRECISION_AT = (5, 10, 50)
+PERTURBATIONS = "perturbations"
+"""The dataset of number-perturbed claim pairs (`evals/build_perturbations.py`)."""
 LOWER_IS_BETTER = {"ece", "brier", "error_rate", "citation_failure_rate", "seconds_per_case"}
 """Metrics where a decrease is an improvement (everything else: higher is better, except
 `abstention_rate`, which has no better direction)."""
+
+
+COMMITTED = ("SUPPORTED", "REFUTED", "CONFLICTING")
+"""Verdicts that commit to an answer (NOT_ENOUGH_EVIDENCE abstains; ERROR is neither)."""
 
 
 def label_order(labels: set[str]) -> list[str]:
@@ -69,6 +75,26 @@ def verdict_metrics(cases: Sequence[CaseRecord]) -> tuple[dict[str, float | None
     out["abstention_rate"] = m.abstention_rate(pred)
     out["error_rate"] = sum(p == ERROR_LABEL for p in pred) / len(pred)
     partial.confusion = m.confusion_matrix(gold, pred, label_order(set(gold) | set(pred)))
+    if "CONFLICTING" in labels:
+        conflicting = m.per_class_scores(gold, pred, ["CONFLICTING"])["CONFLICTING"]
+        out["precision_conflicting"] = conflicting.precision
+        out["recall_conflicting"] = conflicting.recall
+    committed = [p in COMMITTED for p in pred]
+    curve = m.risk_coverage(
+        [float(c.confidence or 0.0) for c in scored],
+        [g == p for g, p in zip(gold, pred, strict=True)],
+        committed,
+    )
+    out["coverage"], out["committed_precision"] = curve[0].coverage, curve[0].precision
+    partial.risk_coverage = [
+        (
+            p.threshold,
+            round(p.coverage, 6),
+            None if p.precision is None else round(p.precision, 6),
+            p.n,
+        )
+        for p in curve
+    ]
     confident = [c for c in scored if c.confidence is not None and c.pred in LABELS]
     if confident:
         conf = [float(c.confidence or 0.0) for c in confident]
@@ -91,6 +117,35 @@ def verdict_metrics(cases: Sequence[CaseRecord]) -> tuple[dict[str, float | None
         sum(c.rejected_citations for c in cases) / produced if produced else None
     )
     return out, partial
+
+
+def perturbation_metrics(cases: Sequence[CaseRecord]) -> dict[str, float | None]:
+    """The number-perturbation set: `<id>:original` cases are gold SUPPORTED, their
+    `<id>:perturbed-<k>` copies gold REFUTED (`evals/build_perturbations.py`).
+
+    `perturbed_not_supported`: share of perturbed claims not labelled SUPPORTED (target ≥ 0.9);
+    `original_supported`: share of the unperturbed claims labelled SUPPORTED; `pairs_flipped`:
+    share of (original, perturbed copy) pairs with both, i.e. the verifier saw the change.
+    """
+    originals = {c.case_id.rsplit(":", 1)[0]: c for c in cases if c.gold == "SUPPORTED"}
+    perturbed = [c for c in cases if c.gold == "REFUTED"]
+    out: dict[str, float | None] = {"perturbed_not_supported": None, "original_supported": None}
+    if perturbed:
+        out["perturbed_not_supported"] = sum(c.pred != "SUPPORTED" for c in perturbed) / len(
+            perturbed
+        )
+    if originals:
+        supported = sum(c.pred == "SUPPORTED" for c in originals.values())
+        out["original_supported"] = supported / len(originals)
+    pairs = [
+        (originals[key], c) for c in perturbed if (key := c.case_id.rsplit(":", 1)[0]) in originals
+    ]
+    out["pairs"] = float(len(pairs))
+    if pairs:
+        out["pairs_flipped"] = sum(
+            o.pred == "SUPPORTED" and p.pred != "SUPPORTED" for o, p in pairs
+        ) / len(pairs)
+    return out
 
 
 def retrieval_metrics(cases: Sequence[CaseRecord], modes: Sequence[str]) -> dict[str, float | None]:
@@ -174,6 +229,9 @@ def summarize(task: Task, cases: Sequence[CaseRecord], wall_seconds: float) -> T
     if task.stage in ("verification", "e2e"):
         metrics, partial = verdict_metrics(cases)
         summary.confusion, summary.reliability = partial.confusion, partial.reliability
+        summary.risk_coverage = partial.risk_coverage
+        if task.dataset == PERTURBATIONS:
+            metrics |= perturbation_metrics(cases)
         if task.stage == "e2e":
             metrics |= {
                 f"evidence.{k}": v

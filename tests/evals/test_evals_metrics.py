@@ -155,3 +155,33 @@ def test_brier_multiclass() -> None:
         m.brier_score([{"X": 1.0}], [S], labels)
     with pytest.raises(ValueError, match="outside"):
         m.brier_score([{S: 1.5}], [S], labels)
+
+
+# --- selective prediction ----------------------------------------------------------------
+
+
+def test_risk_coverage_hand_computed() -> None:
+    # 5 cases; case 3 abstained (not committed), whatever its confidence.
+    conf = [0.95, 0.55, 0.99, 0.72, 0.61]
+    correct = [True, False, True, True, False]
+    committed = [True, True, False, True, True]
+    points = m.risk_coverage(conf, correct, committed, thresholds=(0.0, 0.6, 0.7, 0.96))
+    # t=0:    cases 1,2,4,5 → 4/5 covered, correct 1,4 → 2/4
+    assert points[0] == m.CoveragePoint(0.0, 0.8, 0.5, 4)
+    # t=0.6:  cases 1 (0.95), 4 (0.72), 5 (0.61) → 3/5, correct 1,4 → 2/3
+    assert points[1].coverage == pytest.approx(0.6) and points[1].n == 3
+    assert points[1].precision == pytest.approx(2 / 3)
+    # t=0.7:  cases 1, 4 → 2/5, both correct
+    assert points[2] == m.CoveragePoint(0.7, 0.4, 1.0, 2)
+    # t=0.96: only case 3 is that confident, and it abstained → nothing committed
+    assert points[3] == m.CoveragePoint(0.96, 0.0, None, 0)
+
+
+def test_risk_coverage_default_thresholds_and_errors() -> None:
+    points = m.risk_coverage([0.5], [True], [True])
+    assert [p.threshold for p in points] == [0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]
+    assert [p.n for p in points] == [1, 1, 0, 0, 0, 0, 0]
+    with pytest.raises(ValueError):
+        m.risk_coverage([], [], [])
+    with pytest.raises(ValueError):
+        m.risk_coverage([0.5], [True], [True, False])

@@ -19,14 +19,14 @@ from typing import Any
 
 from factcheck.evals.datasets import VerificationCase, load_verification, shared_data_dir
 from factcheck.evals.sources import detokenize_ptb
-from factcheck.text import normalize, words
-from training.nli.splits import (
+from factcheck.evals.splits import (
     Split,
     check_covid_key,
     climate_fever_key,
     factcheck_gpt_key,
     split_of,
 )
+from factcheck.text import normalize, words
 
 LABELS = ("SUPPORTED", "REFUTED", "NOT_ENOUGH_EVIDENCE")
 S, R, N = LABELS

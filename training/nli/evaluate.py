@@ -4,7 +4,7 @@ Product venv (torch-free), repository root, under `nice`::
 
     nice -n 15 python -m training.nli.evaluate --calibrate --out training/nli/runs/DATE
 
-``--calibrate`` fits the temperature on the calibration split (verifier/splits.py; never on a
+``--calibrate`` fits the temperature on the calibration split (factcheck/evals/splits.py; never on a
 dev split) and writes ``factcheck/assets/nli/calibration.json``. The evaluation then runs the
 product code path (``NLIVerifier.decide`` on the given gold evidence) on the dev splits and
 writes ``evaluation.json`` plus a Markdown table (``evaluation.md``) to ``--out``.
@@ -92,7 +92,7 @@ def calibrate(model: NLIModel, path: Path) -> dict[str, object]:
         "nll_at_1": round(before, 4),
         "nll_at_t": round(after, 4),
         "method": "NLL-minimising temperature on pair logits of the calibration split "
-        "(verifier/splits.py): disjoint from training pairs and from every dev split",
+        "(factcheck/evals/splits.py): disjoint from training pairs and from every dev split",
         "fitted_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
