@@ -39,6 +39,7 @@ class EvalRequest:
     out: Path | None = None
     use_cache: bool = True
     command: str | None = None
+    datasets: list[Path] = field(default_factory=list)
 
 
 @dataclass
@@ -77,6 +78,7 @@ def run_eval(request: EvalRequest, say: Callable[[str], None]) -> EvalOutcome:
         prompts_dir=request.prompts_dir,
         llm_cache=cache,
         command=request.command,
+        datasets=list(request.datasets),
     )
     baseline: EvalRun | None = None
     ran_baseline = False
