@@ -63,7 +63,8 @@ def eval_command(
 ) -> None:
     """Score pipeline stages on eval datasets; compare prompt versions with paired CIs.
 
-    Exit codes: 0 done; 1 configuration or data error; 5 a metric regressed (CI gate).
+    Exit codes: 0 done; 1 configuration or data error; 5 a metric regressed (CI gate); 6 a
+    compared prompt was never rendered by any case (the comparison measured nothing).
     """
     from factcheck.evals.command import EvalRequest, parse_step_dirs, print_outcome, run_eval
     from factcheck.evals.datasets import DatasetError

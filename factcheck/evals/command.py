@@ -3,7 +3,7 @@
 Outputs go to `--out` (default `evals/runs/<run id>/`): `run.jsonl` (the candidate),
 `baseline.jsonl` (when the baseline was run here), `report.md` and `report.html`.
 Exit codes: 0 done (and no regression); 1 configuration or data error; 5 a headline metric
-regressed beyond the tolerance with 95% confidence.
+regressed beyond the tolerance with 95% confidence; 6 a compared prompt that no case rendered.
 """
 
 from __future__ import annotations
