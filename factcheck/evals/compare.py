@@ -138,7 +138,7 @@ class Comparison:
         """5 when anything regressed; else 6 when a compared prompt was never rendered; else 0."""
         if self.regressions:
             return EXIT_REGRESSION
-        return EXIT_NOT_MEASURED if self.unrendered_prompts else 0
+        return EXIT_NOT_MEASURED if self.unrendered_prompts or not self.tasks else 0
 
     def verdict(self) -> str:
         """The gate's one-line outcome."""
@@ -146,6 +146,12 @@ class Comparison:
             return (
                 f"FAIL: {len(self.regressions)} metric(s) regressed beyond ±{self.tolerance} "
                 f"with 95% confidence (exit {EXIT_REGRESSION})"
+            )
+        if not self.tasks:
+            return (
+                "NOT MEASURED: no task of the candidate pairs with a task of the baseline "
+                "(different datasets or suites), so nothing was compared "
+                f"(exit {EXIT_NOT_MEASURED})"
             )
         if self.unrendered_prompts:
             steps = ", ".join(self.unrendered_prompts)
@@ -158,6 +164,12 @@ class Comparison:
     def warnings(self) -> list[str]:
         """What makes the outcome weaker than it looks, in plain words."""
         out = []
+        if not self.tasks:
+            out.append(
+                f"No paired task: the baseline has {', '.join(self.baseline.tasks) or 'none'}; "
+                f"the candidate has {', '.join(self.candidate.tasks) or 'none'}. Tasks pair by "
+                "name, and a dataset of your own is named by its path."
+            )
         for step in self.unrendered_prompts:
             before, after = self.prompt_changes.get(step, (None, None))
             out.append(

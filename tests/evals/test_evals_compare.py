@@ -222,6 +222,18 @@ def test_a_changed_prompt_no_case_rendered_does_not_pass():
     )
 
 
+def test_runs_with_no_task_in_common_do_not_pass():
+    golds = _golds()
+    base = _run("baseline", golds, golds)
+    other = copy.deepcopy(base)
+    for case in other.cases:
+        case.task = "verification:/data/newsroom/all"
+    other.spec.tasks = ["verification:/data/newsroom/all"]
+    cmp = compare_runs(base, other)
+    assert cmp.tasks == [] and cmp.exit_code == EXIT_NOT_MEASURED
+    assert cmp.verdict().startswith("NOT MEASURED") and "No paired task" in cmp.warnings()[0]
+
+
 def test_small_samples_and_zero_width_intervals_are_called_out():
     golds = _golds(12)
     base = _run("baseline", golds, golds)
