@@ -155,8 +155,10 @@ def export_evals(
         raise FileExistsError(f"{out} exists and is not a folder")
     existing = [out / name for name in FILES if (out / name).exists()]
     if existing and not force:
-        names = ", ".join(str(p) for p in existing)
-        raise FileExistsError(f"{names} exists; pass --force to overwrite")
+        names = ", ".join(p.name for p in existing)
+        raise FileExistsError(
+            f"{out} already holds dataset files ({names}); pass --force to overwrite them"
+        )
     data = review_dataset(results, store)
     write_jsonl(out / FILES[0], data.verification)
     write_jsonl(out / FILES[1], data.e2e)
