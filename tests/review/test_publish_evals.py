@@ -244,3 +244,17 @@ def test_serve_command_refuses_to_start_without_token(
     assert refused.exit_code == EXIT_CONFIG
     assert "refusing to serve" in refused.output
     assert not (run_dir.parent / "reviews.sqlite").exists()  # refused before anything started
+
+
+def test_run_reports_pick_up_the_review_database_beside_the_run(run_dir: Path) -> None:
+    """`factcheck run` / `run --resume` render report.md and report.html with the reviews of a
+    database beside the run (job.existing_reviews), and without them when there is none."""
+    from factcheck.cli.job import existing_reviews
+
+    results = run_dir / "results.jsonl"
+    assert existing_reviews(results) is None
+    _ready_beside(run_dir)
+    reviews = existing_reviews(results)
+    assert reviews is not None and reviews[result_id("injected")].verdict == "SUPPORTED"
+    assert reviews[result_id("injected")].ready_to_publish
+    assert not reviews[result_id("calm")].ready_to_publish
