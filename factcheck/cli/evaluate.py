@@ -15,8 +15,24 @@ from factcheck.errors import FactcheckError
 
 def eval_command(
     suite: Annotated[
-        str, typer.Argument(help="Suite name (`factcheck eval list` shows them) or task names.")
+        str,
+        typer.Argument(
+            help="Suite name (`factcheck eval list` shows them) or task names; with --dataset, "
+            "the stage(s) to run on it (verification, e2e, retrieval, extraction, "
+            "checkworthiness, a comma-separated list, or all)."
+        ),
     ],
+    dataset: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--dataset",
+            help="Your own eval set: a folder of <task>-<split>.jsonl files (+ corpus.jsonl) "
+            "or one such file, in the harness's schemas (evals/README.md); e.g. the folder "
+            "`factcheck review export-evals` writes. Read in place, never copied; its runs are "
+            "labelled with its path. Repeatable.",
+            exists=True,
+        ),
+    ] = None,
     baseline: Annotated[
         Path | None,
         typer.Option(help="Compare with this earlier run.jsonl (same cases).", exists=True),
@@ -47,13 +63,14 @@ def eval_command(
 ) -> None:
     """Score pipeline stages on eval datasets; compare prompt versions with paired CIs.
 
-    Exit codes: 0 done; 1 configuration or data error; 5 a metric regressed (CI gate).
+    Exit codes: 0 done; 1 configuration or data error; 5 a metric regressed (CI gate); 6 a
+    compared prompt was never rendered by any case (the comparison measured nothing).
     """
     from factcheck.evals.command import EvalRequest, parse_step_dirs, print_outcome, run_eval
     from factcheck.evals.datasets import DatasetError
     from factcheck.evals.suites import SUITE_HELP, SUITES
 
-    if suite == "list":
+    if suite == "list" and not dataset:
         for name in SUITES:
             out.print(f"{name:30} {SUITE_HELP.get(name, '')}", markup=False, highlight=False)
         raise typer.Exit(EXIT_OK)
@@ -74,6 +91,7 @@ def eval_command(
             out=out_dir,
             use_cache=not no_cache,
             command=" ".join(["factcheck", *sys.argv[1:]]),
+            datasets=list(dataset or []),
         )
         outcome = run_eval(request, lambda line: console.print(line, markup=False, soft_wrap=True))
     except ValueError as exc:

@@ -28,6 +28,7 @@ from factcheck.models import (
 from factcheck.pipeline import RunStats, item_id_of
 from factcheck.reports.html import write_html_report
 from factcheck.reports.markdown import write_markdown_report
+from factcheck.reports.reviewed import HumanVerdict
 
 
 class RunEvents(Protocol):
@@ -199,12 +200,23 @@ def run_job(
     # Reports are rendered from an index of the file, an article at a time: a long run's
     # results are never all in memory at once.
     index = IndexedRun(runs.results)
-    write_markdown_report(index, run_dir / "report.md")
-    write_html_report(index, run_dir / "report.html")
+    reviews = existing_reviews(runs.results)
+    write_markdown_report(index, run_dir / "report.md", reviews=reviews)
+    write_html_report(index, run_dir / "report.html", reviews=reviews)
     outcome.index = index
     outcome.results = sum(index.verdict_counts().values())
     outcome.errors = len(index.errors)
     return outcome
+
+
+def existing_reviews(results: Path) -> dict[str, HumanVerdict] | None:
+    """Reviews of the run's results when a review database exists beside the run (a resumed
+    or re-reported run that people have started reviewing in `factcheck serve`)."""
+    from factcheck.review.publish import human_verdicts, review_db_beside
+    from factcheck.review.store import ReviewStore
+
+    found = review_db_beside(results)
+    return human_verdicts(ReviewStore(found)) if found else None
 
 
 @dataclass(frozen=True)

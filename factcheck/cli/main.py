@@ -12,7 +12,7 @@ import logging
 import typer
 
 from factcheck import __version__
-from factcheck.cli import claims, doctor, evaluate, outputs, run, sources
+from factcheck.cli import claims, doctor, evaluate, outputs, review, run, sources
 from factcheck.cli.terminal import (  # noqa: F401 - exit codes re-exported for callers
     EXIT_CONFIG,
     EXIT_FAILED,
@@ -43,6 +43,8 @@ app.command()(outputs.report)
 app.command()(outputs.export)
 app.command(name="eval")(evaluate.eval_command)
 app.command()(outputs.show)
+app.command()(review.serve)
+app.add_typer(review.review_app, name="review")
 
 
 @app.command()

@@ -3,7 +3,7 @@
 Outputs go to `--out` (default `evals/runs/<run id>/`): `run.jsonl` (the candidate),
 `baseline.jsonl` (when the baseline was run here), `report.md` and `report.html`.
 Exit codes: 0 done (and no regression); 1 configuration or data error; 5 a headline metric
-regressed beyond the tolerance with 95% confidence.
+regressed beyond the tolerance with 95% confidence; 6 a compared prompt that no case rendered.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ class EvalRequest:
     out: Path | None = None
     use_cache: bool = True
     command: str | None = None
+    datasets: list[Path] = field(default_factory=list)
 
 
 @dataclass
@@ -77,6 +78,7 @@ def run_eval(request: EvalRequest, say: Callable[[str], None]) -> EvalOutcome:
         prompts_dir=request.prompts_dir,
         llm_cache=cache,
         command=request.command,
+        datasets=list(request.datasets),
     )
     baseline: EvalRun | None = None
     ran_baseline = False

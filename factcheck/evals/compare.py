@@ -6,6 +6,12 @@ candidate − baseline (`stats.paired_bootstrap_ci`, vectorised); per-case corre
 exact McNemar test; every changed prediction is listed as improved / regressed /
 changed-but-still-wrong. A gated metric *regresses* when its whole CI lies beyond the tolerance
 on the bad side (below −tolerance for higher-is-better metrics): that is the CI gate, exit 5.
+
+No silent passes: a prompt whose hash differs between the two runs but that no case on either
+side rendered (no request made with it, e.g. the verify prompt under the offline NLI verifier,
+or the extract prompt in a verification-only suite) means the comparison measured nothing about
+it: the gate does not pass (exit 6). Tasks with fewer than `MIN_CASES` paired cases, and headline
+metrics whose interval has zero width, are called out as inconclusive.
 """
 
 from __future__ import annotations
@@ -28,6 +34,10 @@ from factcheck.evals.stats import (
 from factcheck.evals.suites import Task
 
 EXIT_REGRESSION = 5
+EXIT_NOT_MEASURED = 6
+"""A compared prompt was never rendered: the comparison says nothing about it."""
+MIN_CASES = 30
+"""Fewer paired cases than this: a plain warning that nothing can be concluded."""
 N_RESAMPLES = 2000
 Array = NDArray[np.float64]
 
@@ -99,6 +109,8 @@ class Comparison:
     prompt_changes: dict[str, tuple[str | None, str | None]]
     other_changes: dict[str, tuple[object, object]]
     tasks: list[TaskComparison]
+    unrendered_prompts: list[str] = field(default_factory=list)
+    """Changed prompts that no case on either side made a request with."""
 
     @property
     def regressions(self) -> list[MetricDelta]:
@@ -106,9 +118,82 @@ class Comparison:
         return [d for t in self.tasks for d in t.deltas if d.regressed(self.tolerance)]
 
     @property
+    def small_tasks(self) -> list[TaskComparison]:
+        """Tasks with fewer than `MIN_CASES` paired cases."""
+        return [t for t in self.tasks if t.paired < MIN_CASES]
+
+    @property
+    def zero_width(self) -> list[MetricDelta]:
+        """Headline metrics whose 95% interval has zero width (every resample gave the same
+        difference: usually both sides answered every case alike, or too few cases)."""
+        return [
+            d
+            for t in self.tasks
+            for d in t.deltas
+            if d.gated and d.low is not None and d.high is not None and d.low == d.high
+        ]
+
+    @property
     def exit_code(self) -> int:
-        """5 when anything regressed, else 0."""
-        return EXIT_REGRESSION if self.regressions else 0
+        """5 when anything regressed; else 6 when a compared prompt was never rendered; else 0."""
+        if self.regressions:
+            return EXIT_REGRESSION
+        return EXIT_NOT_MEASURED if self.unrendered_prompts or not self.tasks else 0
+
+    def verdict(self) -> str:
+        """The gate's one-line outcome."""
+        if self.regressions:
+            return (
+                f"FAIL: {len(self.regressions)} metric(s) regressed beyond ±{self.tolerance} "
+                f"with 95% confidence (exit {EXIT_REGRESSION})"
+            )
+        if not self.tasks:
+            return (
+                "NOT MEASURED: no task of the candidate pairs with a task of the baseline "
+                "(different datasets or suites), so nothing was compared "
+                f"(exit {EXIT_NOT_MEASURED})"
+            )
+        if self.unrendered_prompts:
+            steps = ", ".join(self.unrendered_prompts)
+            return (
+                f"NOT MEASURED: the {steps} prompt changed but no case on either side rendered "
+                f"it, so nothing about the change was compared (exit {EXIT_NOT_MEASURED})"
+            )
+        return f"PASS: no metric regressed beyond ±{self.tolerance} with 95% confidence"
+
+    def warnings(self) -> list[str]:
+        """What makes the outcome weaker than it looks, in plain words."""
+        out = []
+        if not self.tasks:
+            out.append(
+                f"No paired task: the baseline has {', '.join(self.baseline.tasks) or 'none'}; "
+                f"the candidate has {', '.join(self.candidate.tasks) or 'none'}. Tasks pair by "
+                "name, and a dataset of your own is named by its path."
+            )
+        for step in self.unrendered_prompts:
+            before, after = self.prompt_changes.get(step, (None, None))
+            out.append(
+                f"The {step} prompt differs ({before or '—'} → {after or '—'}) but no case on "
+                f"either side made a request with it (0 model calls and 0 cache hits with it): "
+                f"the stages that render it did not run or did not call the model (verifier "
+                f"{self.baseline.verifier or '?'} → {self.candidate.verifier or '?'}; the "
+                "offline NLI verifier never renders the verify prompt). This comparison says "
+                "nothing about the prompt change; run it with --backend and a verifier that "
+                "renders the prompt (FACTCHECK_VERIFIER=llm)."
+            )
+        for t in self.small_tasks:
+            out.append(
+                f"{t.task}: only {t.paired} paired case(s) (fewer than {MIN_CASES}): nothing can "
+                "be concluded from this comparison, whichever way the numbers point."
+            )
+        if self.zero_width:
+            names = ", ".join(f"{d.task} {d.metric}" for d in self.zero_width)
+            out.append(
+                f"Zero-width 95% intervals ({names}): every resample gave the same difference, "
+                "usually because both sides answered every case alike or there were too few "
+                "cases. That is no evidence of equality, only of no observed difference."
+            )
+        return out
 
 
 # --- vectorised metrics (rows = bootstrap resamples) ------------------------------------------
@@ -357,4 +442,20 @@ def compare_runs(
         changes,
         _other_changes(baseline.spec, candidate.spec),
         tasks,
+        unrendered_prompts=unrendered_prompts(changes, baseline, candidate),
     )
+
+
+def unrendered_prompts(
+    changes: dict[str, tuple[str | None, str | None]], *runs: EvalRun
+) -> list[str]:
+    """The changed prompts that no case of `runs` made a request with (a case records the
+    hashes of the prompts its stage renders, and its requests, cache hits included)."""
+    used = {
+        step
+        for run in runs
+        for case in run.cases
+        if case.usage.calls > 0
+        for step in case.prompt_hashes
+    }
+    return [step for step in changes if step not in used]

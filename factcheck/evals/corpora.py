@@ -19,7 +19,7 @@ from chromadb.api.types import Documents, EmbeddingFunction
 
 from factcheck.app import store_settings
 from factcheck.config import Settings
-from factcheck.evals.datasets import CorpusDoc, load_corpus
+from factcheck.evals.datasets import CorpusDoc, dataset_slug, load_corpus
 from factcheck.io.inputs import Source
 from factcheck.retrieval.store import ReferenceStore
 
@@ -119,9 +119,13 @@ class CorpusStores:
             return self._stores[dataset]
         docs = list(self.docs(dataset).values())
         key = store_key(docs, self.embedder, self.settings)
-        path = self.cache_dir / "stores" / f"{dataset}-{key}"
+        path = self.cache_dir / "stores" / f"{dataset_slug(dataset)}-{key}"
         settings = self.settings.model_copy(
-            update={"chroma_path": path, "chroma_host": None, "collection": f"eval-{dataset}"}
+            update={
+                "chroma_path": path,
+                "chroma_host": None,
+                "collection": f"eval-{dataset_slug(dataset)}",
+            }
         )
         _exhaustive_dense_search(settings, self.embedder, chunk_bound(docs, settings))
         store = ReferenceStore.open(store_settings(settings), self.embedder)

@@ -11,9 +11,11 @@ The shared data folder is ``<repo>/../shared/data`` unless the environment varia
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Literal, TypeVar, get_args
@@ -212,10 +214,13 @@ class DatasetInfo:
     files: tuple[str, ...]
     """File stems, `<task>-<split>` or `corpus`."""
     committed: bool
-    """True: read from evals/datasets/<name>/. False: converted from shared data at load time."""
+    """True: read from evals/datasets/<name>/. False: converted from shared data at load time,
+    or a dataset of your own given on the command line (`paths`)."""
     derived: tuple[tuple[str, str], ...] = ()
     """(stem, base stem) pairs: `<task>-heldback` is the base file's cases that
     `factcheck.evals.splits.is_heldback` keeps (those the NLI model was not trained on)."""
+    paths: Mapping[str, Path] = field(default_factory=dict)
+    """Your own dataset (`factcheck eval --dataset PATH`): file stem → the file to read."""
 
 
 DATASETS: dict[str, DatasetInfo] = {
@@ -263,6 +268,63 @@ DATASETS: dict[str, DatasetInfo] = {
         ),
     )
 }
+
+
+# --- your own datasets -----------------------------------------------------------------------
+
+FILE_STEM = re.compile(r"^(verification|retrieval|extraction|checkworthiness)-([^/\\]+)$")
+
+
+def is_external(dataset: str) -> bool:
+    """Whether a dataset name is a path given on the command line (built-in names never hold a
+    path separator)."""
+    return "/" in dataset or "\\" in dataset
+
+
+def dataset_slug(dataset: str) -> str:
+    """A name safe for folders and Chroma collections: built-in names as they are; a path as
+    `ext-<folder or file name>-<hash of the path>`."""
+    if not is_external(dataset):
+        return dataset
+    base = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(dataset).stem or "data").strip("-._")[:40]
+    digest = hashlib.sha256(dataset.encode("utf-8")).hexdigest()[:10]
+    return f"ext-{base or 'data'}-{digest}"
+
+
+def register_external(path: Path, task: Task) -> tuple[str, list[str]]:
+    """Make the dataset at `path` (a folder of `<task>-<split>.jsonl` files plus `corpus.jsonl`,
+    as in evals/datasets/<name>/, or one such JSONL file) loadable under its own name: its
+    absolute path, so its runs are labelled with it and never mixed up with a built-in set.
+
+    Returns (dataset name, the splits it has for `task`). Nothing is copied into the
+    repository; its text is never written into run files."""
+    path = Path(path).expanduser().resolve()
+    if not path.exists():
+        raise DatasetError(f"{path}: no such dataset file or folder")
+    name = str(path)
+    files: dict[str, Path] = {}
+    if path.is_dir():
+        for file in sorted(path.glob("*.jsonl")):
+            if FILE_STEM.match(file.stem) or file.stem == "corpus":
+                files[file.stem] = file
+    else:
+        stem = path.stem if FILE_STEM.match(path.stem) else f"{task}-{path.stem}"
+        if task_of(stem) != task:
+            raise DatasetError(f"{path} holds {task_of(stem)} cases, not {task} cases")
+        files[stem] = path
+        corpus = path.parent / "corpus.jsonl"
+        if corpus.is_file():
+            files["corpus"] = corpus
+    splits = [stem.split("-", 1)[1] for stem in files if stem.startswith(f"{task}-")]
+    if not splits:
+        raise DatasetError(
+            f"{path} has no {task} file: expected {task}-<split>.jsonl"
+            + (" (the folder holds: " + ", ".join(sorted(files)) + ")" if files else "")
+        )
+    if task == "retrieval" and "corpus" not in files:
+        raise DatasetError(f"{path}: retrieval and e2e cases need a corpus.jsonl beside them")
+    DATASETS[name] = DatasetInfo(name, tuple(files), committed=False, paths=files)
+    return name, splits
 
 
 def task_of(stem: str) -> Task:
@@ -316,6 +378,8 @@ def load_records(dataset: str, stem: str, model: type[R]) -> list[R]:
         raise DatasetError(f"{dataset} has no {stem!r}; it has {[*info.files, *derived]}")
     if TASK_MODELS[task_of(stem)] is not model:
         raise DatasetError(f"{dataset}/{stem} holds {task_of(stem)} records, not {model.__name__}")
+    if info.paths:
+        return read_jsonl(info.paths[stem], model)
     if stem in derived:
         base = load_records(dataset, derived[stem], model)
         return [r for r in base if is_heldback(dataset, r.id)]  # type: ignore[attr-defined]

@@ -83,12 +83,9 @@ def html_report(
         f"<h1>{escape(title)}</h1>",
     ]
     if comparison is not None:
-        verdict = (
-            f'<p class="fail">FAIL: {len(comparison.regressions)} metric(s) regressed beyond '
-            f"±{comparison.tolerance} with 95% confidence.</p>"
-            if comparison.regressions
-            else f'<p class="pass">PASS: no metric regressed beyond ±{comparison.tolerance} '
-            "with 95% confidence.</p>"
+        css = "pass" if comparison.exit_code == 0 else "fail"
+        verdict = f'<p class="{css}">{escape(comparison.verdict())}.</p>' + "".join(
+            f'<p class="fail">WARNING: {escape(w)}</p>' for w in comparison.warnings()
         )
         gated = [d for t in comparison.tasks for d in t.deltas if d.gated]
         parts += [verdict, deltas_svg(gated, comparison.tolerance)]

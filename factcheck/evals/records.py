@@ -73,6 +73,11 @@ class RunSpec(BaseModel):
     run_id: str
     label: str = "candidate"
     suite: str
+    datasets: list[str] = Field(
+        default_factory=list,
+        description="Absolute paths of datasets of your own (`--dataset`); their tasks are "
+        "named by these paths.",
+    )
     tasks: list[str]
     case_counts: dict[str, int] = Field(default_factory=dict)
     limit: int | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from rich.console import Console
@@ -27,10 +28,15 @@ def print_tables(tables: Sequence[Table], console: Console) -> None:
             console.print(table.note, markup=False, highlight=False)
 
 
+ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
+"""An `&` that would start a character reference (`&amp;`, `&#60;`): only these are escaped,
+so a plain `&` reads as itself in the Markdown source as well as rendered."""
+
+
 def md_cell(text: str) -> str:
     """Escape a cell for a Markdown table (no markup or HTML from data survives)."""
     out = text.replace("\\", "\\\\").replace("\n", " ")
-    out = out.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    out = ENTITY.sub("&amp;", out).replace("<", "&lt;").replace(">", "&gt;")
     for ch in "`*_[]#|":
         out = out.replace(ch, "\\" + ch)
     return out

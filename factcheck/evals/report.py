@@ -339,13 +339,19 @@ def comparison_tables(cmp: Comparison) -> list[Table]:
     """Changes, gated deltas with CIs, other deltas, McNemar and flips, flipped cases, cost."""
     changes = [[f"prompt {k}", a or "—", b or "—"] for k, (a, b) in cmp.prompt_changes.items()]
     changes += [[k, str(a), str(b)] for k, (a, b) in cmp.other_changes.items()]
-    verdict = (
-        f"FAIL: {len(cmp.regressions)} metric(s) regressed beyond ±{cmp.tolerance} with "
-        "95% confidence (exit 5)"
-        if cmp.regressions
-        else f"PASS: no metric regressed beyond ±{cmp.tolerance} with 95% confidence"
-    )
-    tables = [
+    verdict = cmp.verdict()
+    tables = []
+    warnings = cmp.warnings()
+    if warnings:
+        tables.append(
+            Table(
+                "WARNING: read this before trusting the comparison",
+                ["", "warning"],
+                [[str(i), w] for i, w in enumerate(warnings, start=1)],
+                verdict,
+            )
+        )
+    tables += [
         Table(
             "What changed (baseline → candidate)",
             ["", "baseline", "candidate"],

@@ -29,12 +29,12 @@ from factcheck import __version__
 from factcheck.app import build_app, make_embedder, store_settings
 from factcheck.config import Settings, load_settings
 from factcheck.evals.corpora import CorpusStores
-from factcheck.evals.datasets import REPO_ROOT
+from factcheck.evals.datasets import REPO_ROOT, dataset_slug
 from factcheck.evals.matching import Embed
 from factcheck.evals.records import CaseRecord, EvalRun, RunSpec, RunSummaryLine, TaskSummary
 from factcheck.evals.scoring import summarize, total_usage
 from factcheck.evals.stages import RETRIEVAL_DEPTH, EvalContext, run_task
-from factcheck.evals.suites import load_cases, sample, suite_tasks
+from factcheck.evals.suites import Task, dataset_tasks, load_cases, sample, suite_tasks
 from factcheck.llm.cache import SQLiteLLMCache
 from factcheck.retrieval.store import ReferenceStore
 
@@ -59,6 +59,29 @@ class EvalOptions:
     case_ids: dict[str, set[str]] | None = None
     """Restrict each task to these case ids (to pair with a baseline run)."""
     command: str | None = None
+    datasets: list[Path] = field(default_factory=list)
+    """Datasets of your own (`--dataset PATH`): then `suite` names the stages to run on them."""
+
+    def tasks(self) -> tuple[Task, ...]:
+        """The tasks to run: a named suite's, or the stages over `datasets`."""
+        if self.datasets:
+            return dataset_tasks(self.suite, self.datasets)
+        return suite_tasks(self.suite)
+
+    def suite_label(self) -> str:
+        """The suite as reports name it: with datasets of your own, their paths too."""
+        if not self.datasets:
+            return self.suite
+        paths = ", ".join(str(Path(p).expanduser().resolve()) for p in self.datasets)
+        return f"{self.suite} --dataset {paths}"
+
+    def run_name(self) -> str:
+        """The start of the run id (no path separators)."""
+        name = self.suite
+        if self.datasets:
+            slugs = (dataset_slug(str(Path(p).expanduser().resolve())) for p in self.datasets)
+            name = f"{name}-{'+'.join(slugs)}"
+        return name.replace(",", "+").replace(":", "_").replace("/", "_")
 
 
 def eval_settings(options: EvalOptions, base: Settings | None = None) -> Settings:
@@ -129,10 +152,10 @@ def _spec(
     app = ctx.app
     started = datetime.now(UTC)
     return RunSpec(
-        run_id=f"{options.suite.replace(',', '+').replace(':', '_').replace('/', '_')}-"
-        f"{options.label}-{started.strftime('%Y%m%dT%H%M%S%fZ')}",
+        run_id=f"{options.run_name()}-{options.label}-{started.strftime('%Y%m%dT%H%M%S%fZ')}",
         label=options.label,
-        suite=options.suite,
+        suite=options.suite_label(),
+        datasets=[str(Path(p).expanduser().resolve()) for p in options.datasets],
         tasks=list(counts),
         case_counts=counts,
         limit=options.limit,
@@ -179,7 +202,7 @@ async def run_suite_async(
     """Run every task of the suite. `chat_model` / `embedder` replace the configured ones
     (tests); `progress` receives one line per task started and finished."""
     clock = time.perf_counter()
-    tasks = suite_tasks(options.suite)
+    tasks = options.tasks()
     settings = eval_settings(options, settings)
     if chat_model is not None and settings.llm_cache and chat_model.cache is None:
         chat_model.cache = SQLiteLLMCache(settings.llm_cache)

@@ -26,6 +26,7 @@ from factcheck.evals.datasets import (
     ExtractionCase,
     RetrievalCase,
     VerificationCase,
+    dataset_slug,
 )
 from factcheck.evals.matching import Embed, cosine_matrix, greedy_matches
 from factcheck.evals.records import ERROR_LABEL, CaseRecord, CaseUsage, ExtractionDetail
@@ -264,7 +265,7 @@ async def e2e_case(ctx: EvalContext, task: Task, case: RetrievalCase) -> CaseRec
             model=app.pipeline.model,
             model_params=app.pipeline.model_params,
             embedder=store.embedder_name,
-            collection=f"eval-{task.dataset}",
+            collection=f"eval-{dataset_slug(task.dataset)}",
         )
         (outcome,) = await pipeline.check_claims([claim_for(case.id, case.claim)])
         if not isinstance(outcome, ClaimResult):

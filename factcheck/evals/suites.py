@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import get_args
 
 from factcheck.evals.datasets import (
@@ -20,6 +21,7 @@ from factcheck.evals.datasets import (
     load_extraction,
     load_retrieval,
     load_verification,
+    register_external,
 )
 from factcheck.evals.records import Stage
 
@@ -53,7 +55,7 @@ class Task:
         """Inverse of `name`."""
         try:
             stage, rest = name.split(":", 1)
-            dataset, split = rest.split("/", 1)
+            dataset, split = rest.rsplit("/", 1)  # a dataset of your own is named by its path
         except ValueError:
             raise DatasetError(f"task {name!r} is not <stage>:<dataset>/<split>") from None
         if stage not in STAGES:
@@ -123,6 +125,36 @@ def suite_tasks(suite: str) -> tuple[Task, ...]:
     if ":" in suite:
         return tuple(Task.parse(name.strip()) for name in suite.split(",") if name.strip())
     raise DatasetError(f"unknown suite {suite!r}; suites: {', '.join(SUITES)}")
+
+
+def dataset_tasks(stages: str, paths: Sequence[Path]) -> tuple[Task, ...]:
+    """Tasks over datasets of your own (`factcheck eval STAGES --dataset PATH`): `stages` is a
+    stage, a comma-separated list of stages, or `all` (every stage the files allow). Each
+    dataset is named by its absolute path (see `datasets.register_external`)."""
+    wanted = [s.strip() for s in stages.split(",") if s.strip()]
+    everything = wanted == ["all"]
+    if everything:
+        wanted = list(STAGES)
+    unknown = [s for s in wanted if s not in STAGES]
+    if unknown:
+        raise DatasetError(
+            f"with --dataset, SUITE is a stage, a comma-separated list of stages or `all`; "
+            f"unknown: {', '.join(unknown)} (stages: {', '.join(STAGES)})"
+        )
+    tasks: list[Task] = []
+    for path in paths:
+        for stage in wanted:
+            kind = "retrieval" if stage in ("retrieval", "e2e") else stage
+            try:
+                name, splits = register_external(path, kind)  # type: ignore[arg-type]
+            except DatasetError:
+                if everything:
+                    continue
+                raise
+            tasks += [Task(stage, name, split) for split in splits]  # type: ignore[arg-type]
+    if not tasks:
+        raise DatasetError(f"no {stages} cases in {', '.join(str(p) for p in paths)}")
+    return tuple(tasks)
 
 
 def load_cases(task: Task) -> Sequence[object]:

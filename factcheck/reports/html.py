@@ -26,6 +26,7 @@ from factcheck.reports.html_parts import (
     locate,
     verdict_chart,
 )
+from factcheck.reports.reviewed import HumanVerdict, Reviews, tally
 
 CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
@@ -72,6 +73,7 @@ table{border-collapse:collapse}td,th{border:1px solid #d0d7de;padding:2px 8px;
 svg.chart{max-width:100%;height:auto}
 dl.meta-list{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px}
 dl.meta-list dt{font-weight:600}dl.meta-list dd{margin:0;word-break:break-all}
+table.review{margin:.4em 0;background:#fff}table.review th{font-weight:600}
 """
 
 
@@ -119,7 +121,44 @@ def _audit(result: ClaimResult) -> list[str]:
     return parts
 
 
-def _card(result: ClaimResult, number: int, anchor: str, located: bool) -> str:
+def _review_table(result: ClaimResult, review: HumanVerdict | None) -> str:
+    """The reviewer's verdict and the machine's side by side."""
+    if review is None:
+        return '<p class="meta review-state">Not reviewed yet.</p>'
+    v = result.verdict.value
+    agrees = "confirmed" if review.verdict == v else "changed"
+    state = "ready to publish" if review.ready_to_publish else "not ready to publish"
+    when = f", {esc(review.updated_at[:10])}" if review.updated_at else ""
+    rating = f" · rating “{esc(review.rating)}”" if review.rating else ""
+    human = review.verdict
+    badge = (
+        f'<span class="badge {CSS_CLASS[human]}">{LABELS[human]}</span>'
+        if human in CSS_CLASS
+        else esc(human)
+    )
+    rationale = (
+        esc(review.rationale)
+        if review.rationale.strip()
+        else ('<span class="muted">(kept the machine rationale)</span>')
+    )
+    return (
+        f'<p class="meta review-state">Review: {agrees} by {esc(review.reviewer)}{when} · '
+        f"{state}{rating}</p>"
+        '<table class="review"><tr><th></th><th>verdict</th><th>rationale</th></tr>'
+        f"<tr><th>reviewer</th><td>{badge}</td><td>{rationale}</td></tr>"
+        f"<tr><th>machine ({esc(result.verifier)}, {result.confidence:.0%})</th>"
+        f'<td><span class="badge {CSS_CLASS[v]}">{LABELS[v]}</span></td>'
+        f"<td>{esc(result.rationale)}</td></tr></table>"
+    )
+
+
+def _card(
+    result: ClaimResult,
+    number: int,
+    anchor: str,
+    located: bool,
+    reviews: Reviews | None = None,
+) -> str:
     c, v = result.claim, result.verdict.value
     meta = [
         f"Speaker: {esc(c.speaker) if c.speaker else '—'}",
@@ -150,6 +189,8 @@ def _card(result: ClaimResult, number: int, anchor: str, located: bool) -> str:
         for q in result.aligned_quantity_checks
     ]
     parts += [f'<p class="meta">Note: {esc(note)}</p>' for note in result.notes]
+    if reviews is not None:
+        parts.append(_review_table(result, reviews.get(result.id)))
     parts += _audit(result)
     if result.citations:
         items = "".join(_citation(cit) for cit in result.citations)
@@ -180,6 +221,7 @@ def _article(
     record: ArticleRecord | None,
     results: list[ClaimResult],
     errors: list[ErrorRecord],
+    reviews: Reviews | None = None,
 ) -> str:
     ordered = sorted(results, key=lambda r: (r.claim.start, r.claim.end, r.claim.id))
     heading = record.title if record and record.title else f"Article {article_id}"
@@ -214,7 +256,7 @@ def _article(
         parts.append(f'<p class="notice">{esc(error.stage)} error: {esc(error.message[:500])}</p>')
     if ordered:
         cards = "".join(
-            _card(r, n, f"claim-{index}-{n}", located[n]) for n, r in enumerate(ordered, 1)
+            _card(r, n, f"claim-{index}-{n}", located[n], reviews) for n, r in enumerate(ordered, 1)
         )
         parts.append(f'<h3>Claims ({len(ordered)})</h3><ol class="claims">{cards}</ol>')
     parts.append("</section>")
@@ -286,15 +328,35 @@ def _errors(errors: list[ErrorRecord]) -> str:
     )
 
 
-def html_report(run: RunView, *, title: str = "Fact-check report") -> str:
-    """The whole report as one self-contained HTML document."""
-    return "".join(_html_parts(run, title))
+def _review_summary(run: RunView, reviews: Reviews | None) -> str:
+    if reviews is None:
+        return ""
+    seen = tally((r for a in run.result_article_ids() for r in run.results_of(a)), reviews)
+    return (
+        f'<p class="notice">Reviewed by a person: {seen.reviewed} of {seen.results} claims '
+        f"({seen.changed} verdicts changed, {seen.ready} ready to publish). Reviewed claims show "
+        "the reviewer's verdict beside the machine's.</p>"
+    )
 
 
-def write_html_report(run: RunView, path: Path, *, title: str = "Fact-check report") -> None:
+def html_report(
+    run: RunView, *, title: str = "Fact-check report", reviews: Reviews | None = None
+) -> str:
+    """The whole report as one self-contained HTML document. With `reviews` (result id → a
+    person's review) each reviewed claim shows the reviewer's verdict beside the machine's."""
+    return "".join(_html_parts(run, title, reviews))
+
+
+def write_html_report(
+    run: RunView,
+    path: Path,
+    *,
+    title: str = "Fact-check report",
+    reviews: Reviews | None = None,
+) -> None:
     """`html_report(run)` written to `path` as it is rendered (an article at a time)."""
     with Path(path).open("w", encoding="utf-8") as handle:
-        handle.writelines(_html_parts(run, title))
+        handle.writelines(_html_parts(run, title, reviews))
 
 
 VERIFIER_NAMES = {
@@ -320,7 +382,7 @@ def deciders(run: RunView) -> str:
     return "Verdicts were given by " + ("; ".join(parts) if parts else "no verifier (no claims)")
 
 
-def _html_parts(run: RunView, title: str) -> Iterator[str]:
+def _html_parts(run: RunView, title: str, reviews: Reviews | None = None) -> Iterator[str]:
     article_ids = run.report_article_ids()
 
     def counts(verdicts: Counter[str], errors: int) -> Counter[str]:
@@ -350,6 +412,7 @@ def _html_parts(run: RunView, title: str) -> Iterator[str]:
             '<section id="summary"><h2>Verdicts</h2>',
             legend(),
             verdict_chart(rows),
+            _review_summary(run, reviews),
             "</section>",
         ]
     )
@@ -360,6 +423,7 @@ def _html_parts(run: RunView, title: str) -> Iterator[str]:
             run.article(article_id),
             run.results_of(article_id),
             run.errors_of(article_id),
+            reviews,
         )
     yield "\n" + _errors(run.errors)
     yield "\n" + _metadata(run)

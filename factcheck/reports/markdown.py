@@ -11,6 +11,7 @@ from factcheck.models import (
     ClaimResult,
 )
 from factcheck.reports.html_parts import safe_url
+from factcheck.reports.reviewed import HumanVerdict, Reviews, tally
 
 _VERDICT_MARK = {
     "SUPPORTED": "✅",
@@ -30,17 +31,41 @@ def _md(text: str | None) -> str:
     return out
 
 
-def markdown_report(run: RunView) -> str:
-    """A readable Markdown report: summary, then each claim with verdict, rationale, citations."""
-    return "\n".join(_markdown_lines(run))
+def markdown_report(run: RunView, *, reviews: Reviews | None = None) -> str:
+    """A readable Markdown report: summary, then each claim with verdict, rationale, citations.
+
+    With `reviews` (result id → a person's review) each reviewed claim shows the reviewer's
+    verdict beside the machine's."""
+    return "\n".join(_markdown_lines(run, reviews))
 
 
-def write_markdown_report(run: RunView, path: Path) -> None:
+def write_markdown_report(run: RunView, path: Path, *, reviews: Reviews | None = None) -> None:
     """`markdown_report(run)` written to `path` as it is rendered (an article at a time)."""
-    _write_joined(path, "\n", _markdown_lines(run))
+    _write_joined(path, "\n", _markdown_lines(run, reviews))
 
 
-def _markdown_lines(run: RunView) -> Iterator[str]:
+def review_lines(r: ClaimResult, review: HumanVerdict | None) -> list[str]:
+    """The reviewer's verdict and the machine's side by side (a small table)."""
+    if review is None:
+        return ["- Review: not reviewed yet"]
+    agrees = "confirmed" if review.verdict == r.verdict.value else "changed"
+    state = "ready to publish" if review.ready_to_publish else "not ready to publish"
+    when = f", {_md(review.updated_at[:10])}" if review.updated_at else ""
+    rating = f" · rating “{_md(review.rating)}”" if review.rating else ""
+    return [
+        f"- Review: {agrees} by {_md(review.reviewer)}{when} · {state}{rating}",
+        "",
+        "  | | verdict | rationale |",
+        "  |---|---|---|",
+        f"  | reviewer | {_VERDICT_MARK.get(review.verdict, '')} {_md(review.verdict)} | "
+        f"{_md(review.rationale) or '(kept the machine rationale)'} |",
+        f"  | machine ({_md(r.verifier)}, {r.confidence:.0%}) | "
+        f"{_VERDICT_MARK.get(r.verdict.value, '')} {r.verdict.value} | {_md(r.rationale)} |",
+        "",
+    ]
+
+
+def _markdown_lines(run: RunView, reviews: Reviews | None = None) -> Iterator[str]:
     yield from ["# Fact-check report", ""]
     if run.header:
         yield from [
@@ -54,6 +79,14 @@ def _markdown_lines(run: RunView) -> Iterator[str]:
     yield from ["## Summary", "", "| verdict | claims |", "|---|---|"]
     yield from [f"| {_VERDICT_MARK.get(v, '')} {v} | {n} |" for v, n in sorted(counts.items())]
     yield from [f"| errors | {len(run.errors)} |", ""]
+    if reviews is not None:
+        seen = tally((r for a in run.result_article_ids() for r in run.results_of(a)), reviews)
+        yield from [
+            f"Reviewed by a person: {seen.reviewed} of {seen.results} claims "
+            f"({seen.changed} verdicts changed, {seen.ready} ready to publish). Reviewed claims "
+            "show the reviewer's verdict beside the machine's.",
+            "",
+        ]
     for article_id in run.result_article_ids():
         lines = [f"## Article `{article_id}`", ""]
         for r in sorted(run.results_of(article_id), key=lambda x: x.claim.start):
@@ -72,6 +105,8 @@ def _markdown_lines(run: RunView) -> Iterator[str]:
             ]
             lines += [f"- Number check: {_md(q.describe())}" for q in r.aligned_quantity_checks]
             lines += [f"- Note: {_md(note)}" for note in r.notes]
+            if reviews is not None:
+                lines += review_lines(r, reviews.get(r.id))
             lines += audit_lines(r)
             for cit in r.citations:
                 source = _md(cit.source_title) or cit.chunk_id

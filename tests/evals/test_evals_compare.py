@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,20 +13,23 @@ from typer.testing import CliRunner
 from factcheck.cli.main import app
 from factcheck.evals import metrics as m
 from factcheck.evals.compare import (
+    EXIT_NOT_MEASURED,
     EXIT_REGRESSION,
     compare_runs,
+    unrendered_prompts,
     v_accuracy,
     v_f1,
     v_macro_f1,
 )
 from factcheck.evals.html import html_report
 from factcheck.evals.records import CaseRecord, EvalRun, RunSpec, read_run, write_run
-from factcheck.evals.render import markdown
+from factcheck.evals.render import markdown, md_cell
 from factcheck.evals.report import comparison_tables, run_tables
 from factcheck.evals.scoring import summarize
 from factcheck.evals.suites import Task
 
 TASK = "verification:smoke/all"
+PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
 LABELS = ["SUPPORTED", "REFUTED", "NOT_ENOUGH_EVIDENCE"]
 
 
@@ -176,3 +180,117 @@ def test_reports_escape_script_in_a_claim():
     assert "&lt;script&gt;" in page
     md = markdown(comparison_tables(cmp) + run_tables(cand), "t")
     assert "<script" not in md and "<img" not in md
+
+
+# --- no silent traps -----------------------------------------------------------------------------
+
+
+def _with_usage(run: EvalRun, *, calls: int, steps: dict[str, str]) -> EvalRun:
+    for case in run.cases:
+        case.usage.calls = calls
+        case.prompt_hashes = dict(steps)
+    return run
+
+
+def test_a_changed_prompt_no_case_rendered_does_not_pass():
+    """The verify prompt changed, but every case was decided without a model call (the
+    offline NLI verifier): the comparison measured nothing, so the gate must not pass."""
+    golds = _golds()
+    base = _with_usage(_run("baseline", golds, golds), calls=0, steps={"verify": "aaaa"})
+    cand = _with_usage(
+        _run("candidate", golds, golds, verify="bbbb"), calls=0, steps={"verify": "bbbb"}
+    )
+    cmp = compare_runs(base, cand)
+    assert cmp.unrendered_prompts == ["verify"]
+    assert cmp.exit_code == EXIT_NOT_MEASURED and not cmp.regressions
+    assert cmp.verdict().startswith("NOT MEASURED")
+    md = markdown(comparison_tables(cmp), "t")
+    assert "PASS" not in md and "NOT MEASURED" in md and "WARNING" in md
+    assert "no case on either side made a request with it" in md
+    page = html_report(cand, cmp, base)
+    assert "PASS" not in page and "NOT MEASURED" in page
+    # the same change with model calls on one side is measured: no warning, the gate passes
+    called = _with_usage(
+        _run("candidate", golds, golds, verify="bbbb"), calls=1, steps={"verify": "bbbb"}
+    )
+    measured = compare_runs(base, called)
+    assert measured.unrendered_prompts == [] and measured.exit_code == 0
+    # a changed extract prompt in a verification-only suite is never rendered either
+    assert (
+        "extract" in unrendered_prompts({"extract": ("e1", "e2")}, base, called)
+        and unrendered_prompts({"verify": ("a", "b")}, base, called) == []
+    )
+
+
+def test_runs_with_no_task_in_common_do_not_pass():
+    golds = _golds()
+    base = _run("baseline", golds, golds)
+    other = copy.deepcopy(base)
+    for case in other.cases:
+        case.task = "verification:/data/newsroom/all"
+    other.spec.tasks = ["verification:/data/newsroom/all"]
+    cmp = compare_runs(base, other)
+    assert cmp.tasks == [] and cmp.exit_code == EXIT_NOT_MEASURED
+    assert cmp.verdict().startswith("NOT MEASURED") and "No paired task" in cmp.warnings()[0]
+
+
+def test_small_samples_and_zero_width_intervals_are_called_out():
+    golds = _golds(12)
+    base = _run("baseline", golds, golds)
+    cmp = compare_runs(base, copy.deepcopy(base))
+    assert cmp.exit_code == 0 and [t.paired for t in cmp.small_tasks] == [12]
+    assert {d.metric for d in cmp.zero_width} >= {"accuracy"}
+    warnings = " ".join(cmp.warnings())
+    assert "only 12 paired case(s)" in warnings and "nothing can be concluded" in warnings
+    assert "Zero-width 95% intervals" in warnings
+    md = markdown(comparison_tables(cmp), "t")
+    assert "nothing can be concluded" in md and "Zero-width" in md
+    large = _golds(60)
+    one_off = list(large)
+    one_off[0] = "CONFLICTING"
+    roomy = compare_runs(_run("baseline", large, large), _run("candidate", one_off, large))
+    assert roomy.small_tasks == [] and "accuracy" not in {d.metric for d in roomy.zero_width}
+    assert not any("nothing can be concluded" in w for w in roomy.warnings())
+
+
+def test_mcnemar_heading_is_not_double_escaped():
+    golds = _golds()
+    cmp = compare_runs(_run("baseline", golds, golds), _run("candidate", golds, golds))
+    md = markdown(comparison_tables(cmp), "t")
+    assert "b = baseline right & candidate wrong" in md
+    assert "&amp;" not in md
+    assert md_cell("&lt;b&gt; & <i>") == "&amp;lt;b&amp;gt; & &lt;i&gt;"
+
+
+def test_eval_command_refuses_a_verify_prompt_comparison_under_the_nli_verifier(
+    tmp_path, monkeypatch
+):
+    """The reported trap, end to end: a verify-prompt change compared under the default
+    offline NLI verifier used to print PASS with 0 model calls on both sides."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FACTCHECK_LLM_CACHE", str(tmp_path / "llm.sqlite"))
+    monkeypatch.setenv("FACTCHECK_VERIFIER", "nli")
+    changed = tmp_path / "verify-v2"
+    changed.mkdir()
+    for name in ("verify.system.md", "verify.user.md"):
+        text = (PROMPTS / name).read_text(encoding="utf-8")
+        (changed / name).write_text(text + "\nBe brief.\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        app,
+        [
+            "eval",
+            TASK,
+            "--backend",
+            "fake",
+            "--limit",
+            "6",
+            "--baseline-prompt",
+            f"verify={changed}",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
+    assert result.exit_code == EXIT_NOT_MEASURED, result.output
+    report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert "NOT MEASURED" in report and "PASS" not in report
+    assert "nothing can be concluded" in report  # 6 cases
