@@ -93,6 +93,11 @@ class IngestReport(BaseModel):
     chunks_existing: int = 0
     chunks_removed: int = Field(default=0, description="Stale chunks of re-ingested sources.")
     errors: list[str] = Field(default_factory=list)
+    flagged_chunks: int = Field(
+        default=0,
+        description="Chunks of this ingest's sources that the prompt-injection scan flagged "
+        "(new or already stored).",
+    )
     fingerprint: str = EMPTY_FINGERPRINT
     seconds: float = 0.0
 
@@ -300,6 +305,7 @@ class ReferenceStore:
             report.errors.append(f"{where}: no text to index; skipped")
             return None
         report.sources += 1
+        report.flagged_chunks += sum(bool(c.metadata.get("injection_flagged")) for c in chunks)
         return chunks
 
     def _flush(
