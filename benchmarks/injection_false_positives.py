@@ -1,12 +1,13 @@
 """False-positive rate of the prompt-injection detector on ordinary text.
 
 Runs `factcheck.retrieval.injection.scan` over passages that contain no attack — the seed
-reference notes, the Check-COVID corpus (abstracts), the Climate-FEVER evidence sentences and
-the Factcheck-GPT documents (its extraction documents and the web evidence passages of its
-stance pairs) — and prints, per corpus, the passages scanned and flagged, the flag rate, the
-flags per rule, and every flagged passage with the matched text, so each false positive can be
-inspected. Passages are what ingest stores: sources split by the store's own splitter (800/120
-characters by default); Climate-FEVER sentences are scanned one by one.
+reference notes and the seed news article, the Check-COVID corpus (abstracts), the
+Climate-FEVER evidence sentences and the Factcheck-GPT documents (its extraction documents and
+the web evidence passages of its stance pairs) — and prints, per corpus, the passages scanned
+and flagged, the flag rate, the flags per rule, and every flagged passage with the matched text,
+so each false positive can be inspected. Passages are what ingest stores: sources split by the
+store's own splitter (800/120 characters by default); Climate-FEVER sentences are scanned one
+by one.
 
     python benchmarks/injection_false_positives.py              # all corpora
     python benchmarks/injection_false_positives.py --examples 5 # at most 5 examples per corpus
@@ -31,7 +32,8 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from factcheck.config import Settings
 from factcheck.errors import FactcheckError
 from factcheck.evals.datasets import load_corpus, load_extraction, load_verification
-from factcheck.io.inputs import Source, read_sources
+from factcheck.io.inputs import Source, read_articles, read_sources
+from factcheck.models import Article
 from factcheck.retrieval.chunking import split_source
 from factcheck.retrieval.injection import RULE_NAMES, scan
 
@@ -56,6 +58,12 @@ def seeds() -> Passages:
     """The seed reference notes, chunked as `factcheck ingest seeds/reference` stores them."""
     items = list(read_sources([REPO_ROOT / "seeds" / "reference"]))
     yield from _chunks([s for s in items if isinstance(s, Source)])
+
+
+def seed_articles() -> Passages:
+    """The seed news articles (`seeds/articles`), chunked like sources."""
+    items = list(read_articles([REPO_ROOT / "seeds" / "articles"]))
+    yield from _chunks([Source(id=a.id, text=a.text) for a in items if isinstance(a, Article)])
 
 
 def check_covid() -> Passages:
@@ -87,6 +95,7 @@ def factcheck_gpt() -> Passages:
 
 CORPORA: dict[str, Callable[[], Passages]] = {
     "seeds/reference": seeds,
+    "seeds/articles": seed_articles,
     "check-covid": check_covid,
     "climate-fever": climate_fever,
     "factcheck-gpt": factcheck_gpt,
