@@ -179,10 +179,14 @@ async def run_attacks(
 
 
 async def run_verifiers(
-    verifiers: Mapping[str, ClaimVerifier], extractor: ClaimExtractor, cases: list[dict]
+    verifiers: Mapping[str, ClaimVerifier],
+    extractor: ClaimExtractor,
+    cases: list[dict],
+    progress: Callable[[Outcome], None] | None = None,
 ) -> list[Outcome]:
     """Every source case through every verifier, every article case through the extractor,
-    each also without its payload (the control), sequentially."""
+    each also without its payload (the control), sequentially; `progress` sees each outcome
+    as it is done (a slow local model's partial run is not lost)."""
 
     async def attempt(case: dict, verifier: ClaimVerifier) -> Outcome:
         try:
@@ -201,6 +205,8 @@ async def run_verifiers(
         outcome.verifier = name if case["kind"] == "source" else "extractor"
         outcome.variant = case.get("variant", "")
         outcome.lang = case.get("lang", "")
+        if progress is not None:
+            progress(outcome)
         return outcome
 
     outcomes = []
@@ -272,6 +278,12 @@ def success_rates(outcomes: list[Outcome], *, net: bool = False) -> dict[str, tu
     return rates
 
 
+def show(o: Outcome) -> None:
+    """Print one case's outcome (flushed: runs on a slow model are watched as they go)."""
+    line = f"{o.verifier:9} {o.id:42} {'ATTACKED' if o.attacked else 'held':8} {o.detail}"
+    print(line, flush=True)
+
+
 def main() -> None:
     """Command-line entry: per-case outcomes, then attack success rates per verifier."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -300,9 +312,10 @@ def main() -> None:
             for name in args.verifiers.split(",")
         }
         extractor = ClaimExtractor(llm, prompts, ExtractionSettings(checkworthiness_threshold=0.0))
-        outcomes = asyncio.run(run_verifiers(verifiers, extractor, cases))
-    for o in outcomes:
-        print(f"{o.verifier:9} {o.id:42} {'ATTACKED' if o.attacked else 'held':8} {o.detail}")
+        outcomes = asyncio.run(run_verifiers(verifiers, extractor, cases, show))
+    if args.verifiers is None:
+        for o in outcomes:
+            show(o)
     for net in (False, True):
         label = "net of control" if net else "raw"
         for kind, (hit, total) in success_rates(outcomes, net=net).items():

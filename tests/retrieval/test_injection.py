@@ -248,3 +248,22 @@ def test_reingest_backfills_the_scan_on_chunks_stored_before_it(tmp_path: Path) 
     meta = store._collection.get(ids=[chunk.id], include=["metadatas"])["metadatas"][0]
     assert meta["injection_rules"] == "role_marker" and meta["injection_flagged"] is True
     assert store.fingerprint() == fingerprint
+
+
+def test_defang_leaves_no_structural_trick_in_the_adversarial_poisons() -> None:
+    structural = {
+        "role_marker",
+        "chat_template",
+        "tag_breakout",
+        "html_comment",
+        "hidden_css",
+        "script_tag",
+        "invisible_chars",
+        "bidi_controls",
+    }
+    path = REPO_DIR / "evals" / "datasets" / "adversarial" / "poisoned-sources.jsonl"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        case = json.loads(line)
+        texts = [e["text"] for e in case.get("evidence", [])] or [case["article"]]
+        for text in texts:
+            assert not structural & set(scan(defang(text)).rules), case["id"]
