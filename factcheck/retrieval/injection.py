@@ -387,7 +387,7 @@ def _tag(m: re.Match[str]) -> str:
 
 def _role(m: re.Match[str]) -> str:
     if m.group(1) is not None:
-        if not (m.group(1)[0].isupper()):
+        if not m.group(1)[0].isupper():  # "system:" in lower case is prose, not a turn
             return m.group(0)
         return m.group(0)[: m.start(1) - m.start()] + f"{m.group(1)} (quoted):"
     return f"({m.group(2)})"
@@ -396,7 +396,9 @@ def _role(m: re.Match[str]) -> str:
 def defang(text: str) -> str:
     """`text` safe to quote to a model: invisible and bidi control characters and hidden
     markup removed, role markers, template tokens and data-section tags rewritten to read as
-    quoted data. Ordinary text comes back unchanged."""
+    quoted data. Ordinary text comes back unchanged but for invisible characters (a stray
+    zero-width space or word joiner goes too). Offsets into the result are not offsets into
+    `text`: check citations against the text the model was shown."""
     text = _INVISIBLE.sub("", text)
     text = _LATIN_JOINER.sub("", text)
     text = _BIDI.sub("", text)
