@@ -104,6 +104,16 @@ class SourceChunk(_Frozen):
     published: date | None = None
     publisher: str | None = None
     credibility_tier: int | None = None
+    injection_rules: list[str] = Field(
+        default_factory=list,
+        description="Prompt-injection rules that fired on the text at ingest "
+        "(`factcheck.retrieval.injection`); empty when none did or the chunk predates the scan.",
+    )
+
+    @property
+    def injection_flagged(self) -> bool:
+        """Whether the text was flagged as addressing the model at ingest."""
+        return bool(self.injection_rules)
 
 
 class Evidence(_Frozen):

@@ -58,6 +58,12 @@ def ingest(
             f"{report.chunks_added} new chunks, {report.chunks_existing} already present; "
             f"{store.count()} chunks in the collection."
         )
+        flagged = report.flagged_chunks
+        out.print(
+            f"{'[yellow]' if flagged else ''}{flagged} passage{'' if flagged == 1 else 's'} "
+            f"flagged{'[/yellow]' if flagged else ''} as possible prompt injection (text "
+            "addressing the model); evidence from them carries `injection_rules`."
+        )
         ok, failed = ok + report.sources, failed + len(report.errors)
     raise typer.Exit(exit_code(ok, failed))
 

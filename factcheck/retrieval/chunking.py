@@ -12,6 +12,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from factcheck.errors import IngestError
 from factcheck.io.inputs import Source
 from factcheck.models import SourceChunk, content_id
+from factcheck.retrieval.injection import scan
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ def split_source(
         end = start + len(text)
         cursor = start + 1
         metadata = {**base, "start": start, "end": end, "chunk_index": index}
+        metadata.update(injection_metadata(text))
         chunks.append(
             Chunk(
                 id=content_id(source.id, start, text, *(("titled",) if titled else ())),
@@ -62,6 +64,13 @@ def split_source(
             )
         )
     return chunks
+
+
+def injection_metadata(text: str) -> dict[str, str | bool]:
+    """What the injection scan found in a chunk, as metadata: `injection_flagged` and the
+    fired rules comma-separated in `injection_rules` ("" when none)."""
+    report = scan(text)
+    return {"injection_flagged": report.flagged, "injection_rules": ",".join(report.rules)}
 
 
 def indexed_text(text: str, metadata: dict[str, Any]) -> str:
@@ -103,6 +112,7 @@ def chunk_from(chunk_id: str, text: str, meta: dict[str, Any]) -> SourceChunk:
         publisher=meta.get("publisher"),
         published=date.fromisoformat(published) if isinstance(published, str) else None,
         credibility_tier=meta.get("credibility_tier"),
+        injection_rules=[r for r in str(meta.get("injection_rules") or "").split(",") if r],
     )
 
 

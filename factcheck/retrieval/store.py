@@ -93,6 +93,11 @@ class IngestReport(BaseModel):
     chunks_existing: int = 0
     chunks_removed: int = Field(default=0, description="Stale chunks of re-ingested sources.")
     errors: list[str] = Field(default_factory=list)
+    flagged_chunks: int = Field(
+        default=0,
+        description="Chunks of this ingest's sources that the prompt-injection scan flagged "
+        "(new or already stored).",
+    )
     fingerprint: str = EMPTY_FINGERPRINT
     seconds: float = 0.0
 
@@ -300,6 +305,7 @@ class ReferenceStore:
             report.errors.append(f"{where}: no text to index; skipped")
             return None
         report.sources += 1
+        report.flagged_chunks += sum(bool(c.metadata.get("injection_flagged")) for c in chunks)
         return chunks
 
     def _flush(
@@ -308,10 +314,12 @@ class ReferenceStore:
         """Store the pending sources' new chunks and drop their stale ones."""
         if not pending:
             return count, xor
-        existing = set(
-            self._collection.get(where={"source_id": {"$in": list(pending)}}, include=[])["ids"]
+        got = self._collection.get(
+            where={"source_id": {"$in": list(pending)}}, include=["metadatas"]
         )
+        existing = set(got["ids"])
         chunks = [chunk for group in pending.values() for chunk in group]
+        self._backfill_scan(chunks, dict(zip(got["ids"], got["metadatas"] or [], strict=False)))
         wanted = {chunk.id for chunk in chunks}
         stale = sorted(existing - wanted)
         fresh = [chunk for chunk in chunks if chunk.id not in existing]
@@ -335,6 +343,19 @@ class ReferenceStore:
             count, xor = count + len(batch), xor_ids(xor, [c.id for c in batch])
             report.chunks_added += len(batch)
         return count, xor
+
+    def _backfill_scan(self, chunks: list[Chunk], stored: dict[str, Any]) -> None:
+        """Stored chunks from before the prompt-injection scan get its metadata now (same ids
+        and text, so neither the fingerprint nor the indexes change)."""
+        stale = [
+            c for c in chunks if c.id in stored and "injection_flagged" not in (stored[c.id] or {})
+        ]
+        limit = self._max_batch()
+        for start in range(0, len(stale), limit):
+            batch = stale[start : start + limit]
+            self._collection.update(
+                ids=[c.id for c in batch], metadatas=[c.metadata for c in batch]
+            )
 
     def _max_batch(self) -> int:
         return max(1, int(self._client.get_max_batch_size()))
