@@ -286,6 +286,10 @@ class VerdictReason(StrEnum):
     """A cited source states a different value for the claim's number or date."""
     NO_VALID_CITATION = "no_valid_citation"
     """The verdict had no citation that passed validation."""
+    UNTRUSTED_SUPPORT = "untrusted_support"
+    """The verdict rested only on passages flagged as possible prompt injection."""
+    CORROBORATION = "corroboration"
+    """A refutation from a higher-tier source outweighed support from a lower-tier one."""
 
 
 REASON_TEXT: dict[VerdictReason, str] = {
@@ -295,6 +299,10 @@ REASON_TEXT: dict[VerdictReason, str] = {
     VerdictReason.LANGUAGE_UNSUPPORTED: "not judged: a language the verifier cannot read",
     VerdictReason.QUANTITY_MISMATCH: "withdrawn: a cited number or date differs from the claim's",
     VerdictReason.NO_VALID_CITATION: "withdrawn: no citation passed validation",
+    VerdictReason.UNTRUSTED_SUPPORT: "withdrawn: it rested only on passages flagged as possible "
+    "prompt injection",
+    VerdictReason.CORROBORATION: "decided by source tiers: a higher-tier refutation outweighs "
+    "lower-tier support",
 }
 """How each reason reads in reports."""
 

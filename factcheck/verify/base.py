@@ -14,8 +14,34 @@ from factcheck.models import (
     Evidence,
     Provenance,
     RejectedCitation,
+    SourceChunk,
 )
+from factcheck.retrieval.injection import defang, scan
 from factcheck.text import find_quote, neutralize_tags
+
+LOWEST_TIER = 3
+"""Credibility tiers run 1 (most credible) to 3."""
+
+
+def injection_rules(chunk: SourceChunk) -> list[str]:
+    """Prompt-injection rules that fire on the chunk: recorded at ingest, else scanned now (the
+    second scan, when evidence is assembled, catches chunks stored before the scan existed)."""
+    return list(chunk.injection_rules) or scan(chunk.text).rules
+
+
+def effective_tier(chunk: SourceChunk, tiers_in_use: bool) -> int | None:
+    """The chunk's credibility tier; when any passage has a tier, a passage without one (or
+    without a known publisher) counts as the lowest tier. None when no tiers are in use."""
+    if not tiers_in_use:
+        return None
+    if chunk.credibility_tier is None or not chunk.publisher:
+        return chunk.credibility_tier if chunk.credibility_tier is not None else LOWEST_TIER
+    return chunk.credibility_tier
+
+
+def tiers_in_use(evidence: list[Evidence]) -> bool:
+    """Whether any passage carries a credibility tier."""
+    return any(e.chunk.credibility_tier is not None for e in evidence)
 
 
 def render_evidence(evidence: list[Evidence]) -> str:
@@ -32,7 +58,17 @@ def render_evidence(evidence: list[Evidence]) -> str:
             )
             if x
         )
+        if chunk.credibility_tier is not None:
+            label += f" — tier {chunk.credibility_tier}"
         label = neutralize_tags(label).replace('"', "'")
+        rules = injection_rules(chunk)
+        if rules:
+            # Shown defanged and labelled: the model sees the attempt as data, not orders.
+            blocks.append(
+                f'<evidence number="{item.number}" source="{label}" trust="untrusted: '
+                f'{", ".join(rules)}">\n{neutralize_tags(defang(chunk.text))}\n</evidence>'
+            )
+            continue
         blocks.append(
             f'<evidence number="{item.number}" source="{label}">\n'
             f"{neutralize_tags(chunk.text)}\n</evidence>"

@@ -5,6 +5,10 @@
   whose citations state a different value for the claim's quantity cannot stand.
 - Citations: SUPPORTED, REFUTED and CONFLICTING stand only on at least one citation that passed
   validation; otherwise the verdict is NOT_ENOUGH_EVIDENCE, with the reason recorded.
+- Untrusted passages (flagged as possible prompt injection, `retrieval.injection`) never count:
+  citations of them are dropped, a verdict resting only on them is withdrawn, every flagged
+  passage is listed in the notes, and a verdict shown such a passage keeps at most
+  `UNTRUSTED_CONFIDENCE_CAP` confidence (the model's own confidence is not taken as is).
 """
 
 from __future__ import annotations
@@ -21,13 +25,18 @@ from factcheck.models import (
     Verdict,
     VerdictReason,
 )
-from factcheck.verify.base import ClaimVerifier
+from factcheck.verify.base import ClaimVerifier, injection_rules
 from factcheck.verify.quantities import QuantityReport, check_citations
 
 COMMITTED = frozenset({Verdict.SUPPORTED, Verdict.REFUTED, Verdict.CONFLICTING})
 DOWNGRADED_CONFIDENCE = 0.5
 """Confidence of a verdict turned into NOT_ENOUGH_EVIDENCE by a check: the evidence was not
 judged insufficient, the verdict was withdrawn, so no more than even odds are claimed."""
+UNTRUSTED_CONFIDENCE_CAP = 0.6
+"""Most confidence a verdict keeps when its evidence held a passage that addresses the model
+(an injected confidence such as 0.99 is never passed on)."""
+REJECTED_CITATION_CAP = 0.7
+"""Most confidence a verdict keeps when some of its citations failed validation."""
 
 
 def quantity_report(claim: str, sentences: Sequence[str]) -> QuantityReport:
@@ -63,39 +72,90 @@ def citation_quantities(
     return report, recorded(report, {c.quote: c.chunk_id for c in citations})
 
 
+def untrusted_passages(result: ClaimResult) -> dict[str, list[str]]:
+    """Chunk id → injection rules, for every flagged passage shown with the result."""
+    flagged = {}
+    for item in result.evidence:
+        rules = injection_rules(item.chunk)
+        if rules:
+            flagged[item.chunk.id] = rules
+    return flagged
+
+
+def withdraw(result: ClaimResult, reason: VerdictReason, note: str) -> dict[str, object]:
+    """The update that turns a committed verdict into NOT_ENOUGH_EVIDENCE, with its reason."""
+    return {
+        "verdict": Verdict.NOT_ENOUGH_EVIDENCE,
+        "confidence": min(result.confidence, DOWNGRADED_CONFIDENCE),
+        "reason": reason,
+        "notes": [*result.notes, note],
+    }
+
+
 def enforce(result: ClaimResult) -> ClaimResult:
     """Apply the checks to one result (idempotent)."""
-    report, checks = citation_quantities(result.claim.text, result.citations)
+    notes = list(result.notes)
+    flagged = untrusted_passages(result)
+    for item in result.evidence:
+        if item.chunk.id in flagged:
+            note = (
+                f"passage {item.number} ({item.chunk.title or item.chunk.source_id}) flagged as "
+                f"possible prompt injection ({', '.join(flagged[item.chunk.id])}): shown "
+                "defanged, never used as support"
+            )
+            if note not in notes:
+                notes.append(note)
+    cited_untrusted = any(c.chunk_id in flagged for c in result.citations)
+    trusted = [c for c in result.citations if c.chunk_id not in flagged]
+    confidence = result.confidence
+    if flagged:
+        confidence = min(confidence, UNTRUSTED_CONFIDENCE_CAP)
+    if result.rejected_citations:
+        confidence = min(confidence, REJECTED_CITATION_CAP)
+    report, checks = citation_quantities(result.claim.text, trusted)
     merged = list(result.quantity_checks)
     merged += [check for check in checks if check not in merged]
-    update: dict[str, object] = {"quantity_checks": merged}
-    reason = result.reason
-    notes = list(result.notes)
-    if result.verdict in COMMITTED and not result.citations:
-        update |= {
-            "verdict": Verdict.NOT_ENOUGH_EVIDENCE,
-            "confidence": min(result.confidence, DOWNGRADED_CONFIDENCE),
+    result = result.model_copy(
+        update={
+            "citations": trusted,
+            "confidence": confidence,
+            "notes": notes,
+            "quantity_checks": merged,
         }
-        reason = VerdictReason.NO_VALID_CITATION
-        notes.append(
-            f"{result.verdict} withdrawn: no citation passed validation "
-            f"({len(result.rejected_citations)} rejected)"
+    )
+    if result.verdict in COMMITTED and not trusted and cited_untrusted:
+        return result.model_copy(
+            update=withdraw(
+                result,
+                VerdictReason.UNTRUSTED_SUPPORT,
+                f"{result.verdict} withdrawn: its only citations were flagged passages",
+            )
         )
-    elif result.verdict is Verdict.SUPPORTED and report.contradicted:
-        update |= {
-            "verdict": Verdict.NOT_ENOUGH_EVIDENCE,
-            "confidence": min(result.confidence, DOWNGRADED_CONFIDENCE),
-        }
-        reason = VerdictReason.QUANTITY_MISMATCH
-        notes.append(f"SUPPORTED withdrawn: {mismatch_summary(report)}")
-    if reason is None:
+    if result.verdict in COMMITTED and not trusted:
+        return result.model_copy(
+            update=withdraw(
+                result,
+                VerdictReason.NO_VALID_CITATION,
+                f"{result.verdict} withdrawn: no citation passed validation "
+                f"({len(result.rejected_citations)} rejected)",
+            )
+        )
+    if result.verdict is Verdict.SUPPORTED and report.contradicted:
+        return result.model_copy(
+            update=withdraw(
+                result,
+                VerdictReason.QUANTITY_MISMATCH,
+                f"SUPPORTED withdrawn: {mismatch_summary(report)}",
+            )
+        )
+    if result.reason is None:
         reason = (
             VerdictReason.NO_RELEVANT_EVIDENCE
             if result.verifier == "threshold"
             else VerdictReason.EVIDENCE
         )
-    update |= {"reason": reason, "notes": notes}
-    return result.model_copy(update=update)
+        result = result.model_copy(update={"reason": reason})
+    return result
 
 
 class CheckedVerifier:

@@ -14,12 +14,18 @@ sure a verdict says it is, never which verdict it is.
    P(SUPPORTED), P(REFUTED), P(NOT_ENOUGH_EVIDENCE).
 3. ``s`` = the strongest supporting sentence's P(SUPPORTED), ``r`` = the strongest refuting
    sentence's P(REFUTED), each counted only when it is that sentence's top label.
-4. Both ``s`` and ``r`` ≥ ``conflict_threshold``, from credible sources (credibility tier unset
-   or ≤ ``credible_max_tier``) → CONFLICTING, confidence the smaller calibrated probability,
-   citing both sentences. Otherwise the larger of ``s``/``r`` ≥ ``decide_threshold`` →
-   SUPPORTED / REFUTED, confidence the deciding sentence's calibrated probability, citing it
-   (and a second one of the same stance above the threshold). Otherwise NOT_ENOUGH_EVIDENCE,
-   confidence ``1 − max(s, r)`` on calibrated probabilities.
+4. ``s`` ≥ ``conflict_threshold`` and another sentence's P(REFUTED) ≥ ``conflict_threshold``
+   (whatever its top label), both from credible sources (tier ≤ ``credible_max_tier``; when
+   any passage has a tier, an untiered one or one without a publisher counts as the lowest)
+   → CONFLICTING, confidence the smaller calibrated probability, citing both. Otherwise the
+   larger of ``s``/``r`` ≥ ``decide_threshold`` → SUPPORTED / REFUTED, confidence the
+   deciding sentence's calibrated probability, citing it (and a second one of the same stance
+   above the threshold). Otherwise NOT_ENOUGH_EVIDENCE, confidence ``1 − max(s, r)`` on
+   calibrated probabilities.
+   Corroboration: a SUPPORTED verdict whose supporting source has a lower tier than a
+   refuting sentence's source (P(REFUTED) ≥ ``decide_threshold``) becomes REFUTED (reason
+   ``corroboration``). Sentences of passages flagged as possible prompt injection count for
+   nothing (all their probability moves to NOT_ENOUGH_EVIDENCE).
 5. Abstention: a SUPPORTED or REFUTED verdict whose calibrated confidence is below
    ``commit_threshold`` (chosen on dev data for precision; see the model card) becomes
    NOT_ENOUGH_EVIDENCE with the reason ``undecided_offline`` and the leaning in the rationale.
@@ -72,7 +78,12 @@ from factcheck.retrieval.onnx import (
     tokenizer_file,
 )
 from factcheck.text import Span, split_sentences
-from factcheck.verify.base import relevant_evidence
+from factcheck.verify.base import (
+    effective_tier,
+    injection_rules,
+    relevant_evidence,
+    tiers_in_use,
+)
 from factcheck.verify.checks import quantity_report, recorded
 from factcheck.verify.quantities import parse_quantities
 
@@ -228,12 +239,13 @@ class NLISettings:
     """Thresholds of the aggregation rule (see the module docstring)."""
 
     decide_threshold: float = 0.5
-    conflict_threshold: float = 0.8
+    conflict_threshold: float = 0.5
     credible_max_tier: int = 2
     relevance_threshold: float = 0.25
     max_sentences: int = 200
-    commit_threshold: float = 0.0
-    """Calibrated confidence a SUPPORTED/REFUTED verdict needs, else it abstains (0: never)."""
+    commit_threshold: float = 0.8
+    """Calibrated confidence a SUPPORTED/REFUTED verdict needs, else it abstains (0: never);
+    chosen on the calibration split for precision 0.80 (`training/nli/abstention.py`)."""
     languages: frozenset[str] = frozenset({"en"})
     """Languages the model reads (ISO 639-1)."""
 
@@ -282,13 +294,16 @@ class Decision:
     """With `undecided_offline`: the verdict the model leaned to, below the commit threshold."""
 
 
-def _credible(sentence: ScoredSentence, max_tier: int) -> bool:
-    tier = sentence.evidence.chunk.credibility_tier
-    return tier is None or tier <= max_tier
-
-
 def aggregate(sentences: Sequence[ScoredSentence], settings: NLISettings) -> Decision:
     """Apply the aggregation rule of the module docstring to scored sentences."""
+    tiered = tiers_in_use([s.evidence for s in sentences])
+
+    def tier(sentence: ScoredSentence) -> int:
+        found = effective_tier(sentence.evidence.chunk, tiered)
+        return 0 if found is None else found
+
+    def credible(sentence: ScoredSentence) -> bool:
+        return tier(sentence) <= settings.credible_max_tier
 
     def strongest(label: Verdict) -> list[ScoredSentence]:
         hits = [s for s in sentences if s.top == label]
@@ -297,28 +312,43 @@ def aggregate(sentences: Sequence[ScoredSentence], settings: NLISettings) -> Dec
     sup, ref = strongest(Verdict.SUPPORTED), strongest(Verdict.REFUTED)
     s = sup[0].p_raw(Verdict.SUPPORTED) if sup else 0.0
     r = ref[0].p_raw(Verdict.REFUTED) if ref else 0.0
+    # CONFLICTING: a credible supporting sentence and a credible sentence with refutation
+    # probability at the threshold, whatever that sentence's top label (the model seldom makes
+    # REFUTED a sentence's top label, so requiring it meant CONFLICTING never happened).
     t = settings.conflict_threshold
-    if (
-        s >= t
-        and r >= t
-        and _credible(sup[0], settings.credible_max_tier)
-        and _credible(ref[0], settings.credible_max_tier)
-    ):
-        confidence = min(sup[0].p(Verdict.SUPPORTED), ref[0].p(Verdict.REFUTED))
-        return Decision(Verdict.CONFLICTING, round(confidence, 4), (sup[0], ref[0]))
+    refuting = sorted(
+        (x for x in sentences if credible(x) and x is not (sup[0] if sup else None)),
+        key=lambda x: x.p_raw(Verdict.REFUTED),
+        reverse=True,
+    )
+    if sup and s >= t and credible(sup[0]) and refuting and refuting[0].p_raw(Verdict.REFUTED) >= t:
+        against = refuting[0]
+        confidence = min(sup[0].p(Verdict.SUPPORTED), against.p(Verdict.REFUTED))
+        return Decision(Verdict.CONFLICTING, round(confidence, 4), (sup[0], against))
+    reason = VerdictReason.EVIDENCE
     if max(s, r) >= settings.decide_threshold:
         verdict, ranked = (Verdict.SUPPORTED, sup) if s >= r else (Verdict.REFUTED, ref)
+        if (
+            verdict is Verdict.SUPPORTED
+            and tiered
+            and ref
+            and r >= settings.decide_threshold
+            and tier(ref[0]) < tier(sup[0])
+        ):
+            # Corroboration: support from a lower-tier (or untiered) source alone does not
+            # outweigh a refutation from a higher-tier one.
+            verdict, ranked, reason = Verdict.REFUTED, ref, VerdictReason.CORROBORATION
         extra = [x for x in ranked[1:2] if x.p_raw(verdict) >= settings.decide_threshold]
         confidence = ranked[0].p(verdict)
         if confidence < settings.commit_threshold:
             return Decision(
                 Verdict.NOT_ENOUGH_EVIDENCE,
                 round(1.0 - confidence, 4),
-                (),
+                (ranked[0], *extra),
                 VerdictReason.UNDECIDED_OFFLINE,
                 leaning=verdict,
             )
-        return Decision(verdict, round(confidence, 4), (ranked[0], *extra))
+        return Decision(verdict, round(confidence, 4), (ranked[0], *extra), reason)
     s_cal = sup[0].p(Verdict.SUPPORTED) if sup else 0.0
     r_cal = ref[0].p(Verdict.REFUTED) if ref else 0.0
     return Decision(Verdict.NOT_ENOUGH_EVIDENCE, round(1.0 - max(s_cal, r_cal), 4), ())
@@ -361,6 +391,8 @@ def rationale(decision: Decision, n_sentences: int, commit: float = 0.0) -> str:
         )
     if decision.verdict is Verdict.CONFLICTING:
         parts.append("Credible sources disagree.")
+    if decision.reason is VerdictReason.CORROBORATION:
+        parts.append("A higher-tier source refutes what a lower-tier source supports.")
     return " ".join(parts)
 
 
@@ -390,6 +422,17 @@ def check_numbers(
         else:
             out.append(sentence)
     return out, aligned
+
+
+def distrust(sentence: ScoredSentence) -> ScoredSentence:
+    """A sentence of a passage flagged as possible prompt injection counts for nothing: all its
+    probability moves to NOT_ENOUGH_EVIDENCE (it is still listed, never support)."""
+    if not injection_rules(sentence.evidence.chunk):
+        return sentence
+    neutral = (0.0, 0.0, 1.0)
+    return dataclasses.replace(
+        sentence, probs=neutral, raw=neutral, adjusted="flagged as possible prompt injection"
+    )
 
 
 def _swap(sentence: ScoredSentence, a: int, b: int, why: str | None) -> ScoredSentence:
@@ -451,7 +494,8 @@ class NLIVerifier:
             ScoredSentence(item, span.start, span.end, _triple(cal), _triple(own))
             for (item, span), cal, own in zip(spans, calibrated, raw, strict=True)
         ]
-        return check_numbers(claim, scored)
+        scored, aligned = check_numbers(claim, scored)
+        return [distrust(s) for s in scored], aligned
 
     def decide(self, claim: str, evidence: list[Evidence]) -> tuple[Decision, int]:
         """The aggregated decision and the number of sentences scored (synchronous)."""

@@ -84,6 +84,9 @@ class KeywordModel(NLIModel):
 
 
 def keyword_verifier(temperature: float = 1.0, **settings: float) -> NLIVerifier:
+    """The aggregation rule over a keyword model; no abstention unless asked for (it has its
+    own tests in test_trust.py)."""
+    settings = {"commit_threshold": 0.0, **settings}
     return NLIVerifier(KeywordModel(temperature), NLISettings(**settings))  # type: ignore[arg-type]
 
 
@@ -94,7 +97,7 @@ def keyword_verifier(temperature: float = 1.0, **settings: float) -> NLIVerifier
 def shipped() -> NLIVerifier:
     model = NLIModel(threads=2)
     model.load()
-    return NLIVerifier(model)
+    return NLIVerifier(model, NLISettings(commit_threshold=0.0))
 
 
 def test_shipped_model_matches_its_calibration(shipped: NLIVerifier):
@@ -208,7 +211,7 @@ async def test_citations_are_verbatim_sentences_of_the_evidence():
 
 async def test_irrelevant_evidence_is_not_scored():
     model = KeywordModel()
-    v = NLIVerifier(model, NLISettings(relevance_threshold=0.9))  # type: ignore[arg-type]
+    v = NLIVerifier(model, NLISettings(relevance_threshold=0.9, commit_threshold=0.0))  # type: ignore[arg-type]
     result = await v.verify(claim("x"), evidence("It confirms x."), PROVENANCE)
     assert result.verdict == Verdict.NOT_ENOUGH_EVIDENCE and result.verifier == "threshold"
     assert model.seen == []
