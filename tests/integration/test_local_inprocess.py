@@ -48,9 +48,9 @@ async def test_structured_extraction_in_process(local_settings: Settings) -> Non
 
 
 async def test_length_caps_are_enforced_by_the_grammar(local_settings: Settings) -> None:
-    from factcheck.llm.local import build_local_chat_model
+    from factcheck.app import build_chat_model
 
-    model, _ = build_local_chat_model(local_settings)
+    model, _, _ = build_chat_model(local_settings)
     schema = {
         "type": "object",
         "properties": {
