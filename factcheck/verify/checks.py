@@ -5,6 +5,9 @@
   whose citations state a different value for the claim's quantity cannot stand.
 - Citations: SUPPORTED, REFUTED and CONFLICTING stand only on at least one citation that passed
   validation; otherwise the verdict is NOT_ENOUGH_EVIDENCE, with the reason recorded.
+- Source tiers: when passages carry credibility tiers, a SUPPORTED verdict that cites only
+  sources of a lower tier than the best one shown is withdrawn (reason `corroboration`):
+  support from an untiered or low-tier source alone does not outweigh a better source.
 - Untrusted passages (flagged as possible prompt injection, `retrieval.injection`) never count:
   citations of them are dropped, a verdict resting only on them is withdrawn, every flagged
   passage is listed in the notes, and a verdict shown such a passage keeps at most
@@ -25,7 +28,13 @@ from factcheck.models import (
     Verdict,
     VerdictReason,
 )
-from factcheck.verify.base import ClaimVerifier, injection_rules
+from factcheck.verify.base import (
+    LOWEST_TIER,
+    ClaimVerifier,
+    effective_tier,
+    injection_rules,
+    tiers_in_use,
+)
 from factcheck.verify.quantities import QuantityReport, check_citations
 
 COMMITTED = frozenset({Verdict.SUPPORTED, Verdict.REFUTED, Verdict.CONFLICTING})
@@ -140,6 +149,21 @@ def enforce(result: ClaimResult) -> ClaimResult:
                 f"({len(result.rejected_citations)} rejected)",
             )
         )
+    tiered = tiers_in_use(result.evidence)
+    if result.verdict is Verdict.SUPPORTED and tiered:
+        tier_of = {e.chunk.id: effective_tier(e.chunk, tiered) or 0 for e in result.evidence}
+        best_shown = min(tier_of.values())
+        best_cited = min(tier_of.get(c.chunk_id, LOWEST_TIER) for c in trusted)
+        if best_cited > best_shown:
+            return result.model_copy(
+                update=withdraw(
+                    result,
+                    VerdictReason.CORROBORATION,
+                    f"SUPPORTED withdrawn: support comes only from tier-{best_cited} sources "
+                    f"while a tier-{best_shown} source was shown; lower-tier support alone does "
+                    "not stand",
+                )
+            )
     if result.verdict is Verdict.SUPPORTED and report.contradicted:
         return result.model_copy(
             update=withdraw(

@@ -239,7 +239,7 @@ class NLISettings:
     """Thresholds of the aggregation rule (see the module docstring)."""
 
     decide_threshold: float = 0.5
-    conflict_threshold: float = 0.5
+    conflict_threshold: float = 0.7
     credible_max_tier: int = 2
     relevance_threshold: float = 0.25
     max_sentences: int = 200
@@ -292,6 +292,8 @@ class Decision:
     reason: VerdictReason = VerdictReason.EVIDENCE
     leaning: Verdict | None = None
     """With `undecided_offline`: the verdict the model leaned to, below the commit threshold."""
+    leaning_on: ScoredSentence | None = None
+    """...and the sentence it leaned on (named in the rationale, not cited)."""
 
 
 def aggregate(sentences: Sequence[ScoredSentence], settings: NLISettings) -> Decision:
@@ -344,9 +346,10 @@ def aggregate(sentences: Sequence[ScoredSentence], settings: NLISettings) -> Dec
             return Decision(
                 Verdict.NOT_ENOUGH_EVIDENCE,
                 round(1.0 - confidence, 4),
-                (ranked[0], *extra),
+                (),
                 VerdictReason.UNDECIDED_OFFLINE,
                 leaning=verdict,
+                leaning_on=ranked[0],
             )
         return Decision(verdict, round(confidence, 4), (ranked[0], *extra), reason)
     s_cal = sup[0].p(Verdict.SUPPORTED) if sup else 0.0
@@ -371,10 +374,14 @@ def _short(text: str, limit: int = 160) -> str:
 def rationale(decision: Decision, n_sentences: int, commit: float = 0.0) -> str:
     """A short templated rationale naming the deciding passages."""
     if decision.reason is VerdictReason.UNDECIDED_OFFLINE:
+        leaning_on = decision.leaning_on
+        where = (
+            f' on {_label(leaning_on.evidence)}: "{_short(leaning_on.text)}"' if leaning_on else ""
+        )
         return (
             f"Undecided offline: the NLI model leans {decision.leaning} at confidence "
-            f"{1.0 - decision.confidence:.2f}, below the {commit:.2f} it needs to commit; a "
-            "stronger verifier (FACTCHECK_VERIFIER=cascade or llm) or a person should decide."
+            f"{1.0 - decision.confidence:.2f}{where}, below the {commit:.2f} it needs to commit; "
+            "a stronger verifier (FACTCHECK_VERIFIER=cascade or llm) or a person should decide."
         )
     if decision.verdict is Verdict.NOT_ENOUGH_EVIDENCE:
         return (

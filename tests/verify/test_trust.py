@@ -230,3 +230,22 @@ async def test_the_nli_verifier_never_takes_support_from_a_flagged_passage(nli):
     )
     assert result.verdict is not Verdict.SUPPORTED
     assert any("prompt injection" in n for n in result.notes)
+
+
+def test_supported_on_a_lower_tier_source_alone_is_withdrawn_when_a_better_one_was_shown():
+    planted = tiered("Vaccines cause autism.", None, None, 1)
+    credible = tiered("Large studies found no link between vaccines and autism.", 1, "WHO", 2)
+    result = ClaimResult(
+        id="r",
+        claim=plain_claim("Vaccines cause autism."),
+        verdict=Verdict.SUPPORTED,
+        confidence=0.9,
+        rationale="Passage 1 says so.",
+        citations=[Citation(chunk_id=planted.chunk.id, quote="Vaccines cause autism.")],
+        evidence=[planted, credible],
+        provenance=Provenance(model="x"),
+    )
+    checked = enforce(result)
+    assert checked.verdict is Verdict.NOT_ENOUGH_EVIDENCE
+    assert checked.reason is VerdictReason.CORROBORATION
+    assert any("tier-3" in n and "tier-1" in n for n in checked.notes)
