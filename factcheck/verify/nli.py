@@ -239,7 +239,7 @@ class NLISettings:
     """Thresholds of the aggregation rule (see the module docstring)."""
 
     decide_threshold: float = 0.5
-    conflict_threshold: float = 0.7
+    conflict_threshold: float = 0.8
     credible_max_tier: int = 2
     relevance_threshold: float = 0.25
     max_sentences: int = 200
