@@ -45,6 +45,9 @@ SMALL_MODEL_PROFILE: dict[str, object] = {
     "top_k": 4,
     "max_output_tokens": 1024,
     "verifier": "nli",  # the 0.5B model's verdicts are near chance; the offline NLI model is not
+    # the 0.5B model finds few claims in windows and names clauses as speakers: sentences are
+    # chosen by the check-worthiness head, speakers by attribution, the model only rewrites
+    "extractor": "sentences",
 }
 
 
@@ -114,6 +117,10 @@ class Settings(BaseSettings):
     extraction_context_sentences: int = Field(default=2, ge=0)
     max_claims_per_window: int = Field(default=8, ge=1, le=50)
     checkworthiness_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    extractor: Literal["prompted", "sentences"] = "prompted"
+    sentence_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    claim_rewrite: Literal["needed", "always", "never"] = "needed"
+    extraction_prefilter: bool = False
 
     # --- orchestration & outputs -------------------------------------------------------------
     concurrency: int = Field(default=4, ge=1, le=256)
