@@ -109,6 +109,16 @@ class Attribution:
     evidence_span: tuple[int, int]
 
 
+_BYLINE_LINE = re.compile(r"^[ \t]*(?:By|Por)[ \t]+[A-Z][^\n]*", re.M)
+
+
+def byline_of(article_text: str) -> str | None:
+    """The article's byline line ("By Mexico News Daily chief staff writer Peter Davies"), if a
+    line of the text starts with "By"/"Por" and a capital."""
+    match = _BYLINE_LINE.search(article_text)
+    return match.group(0).strip() if match else None
+
+
 def is_valid_speaker(name: str, article_text: str, byline: str | None = None) -> bool:
     """Whether `name` is a plausible speaker: a short capitalised name (at most 6 capitalised
     words plus connectors such as "of the") found verbatim in the article, without digits,

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
-from factcheck.extract.attribution import Attributor, is_valid_speaker
+from factcheck.extract.attribution import Attributor, byline_of, is_valid_speaker
 from factcheck.extract.checkworthiness import cue_features
 from factcheck.extract.prompted import ExtractionOutcome, RejectedClaim
 from factcheck.extract.rewrite import ClaimRewriter, Rewrite, needs_rewrite
@@ -26,7 +26,6 @@ from factcheck.text import words
 
 RewriteMode = Literal["needed", "always", "never"]
 
-_BYLINE_LINE = re.compile(r"^\s*(?:By|Por)\s+([^\n(]+)", re.M)
 _DIGIT = re.compile(r"\d|%|\bper ?cent\b", re.I)
 _FUTURE = re.compile(r"\b(?:will|would|could|might|may|going to)\b", re.I)
 
@@ -42,12 +41,6 @@ class OfflineSettings:
     go to the LLM; `always`: every check-worthy sentence; `never`: sentences as they are."""
     context_sentences: int = 3
     max_claims_per_sentence: int = 3
-
-
-def byline_of(text: str) -> str | None:
-    """The article's byline line ("By ... Peter Davies"), if it has one."""
-    match = _BYLINE_LINE.search(text)
-    return match.group(0).strip() if match else None
 
 
 def claim_type_of(sentence: str) -> ClaimType:

@@ -70,8 +70,8 @@ _DATE_WORDS = frozenset(
 )
 _NEGATIONS = frozenset({"not", "no", "never", "none", "nor", "neither", "nothing", "without"})
 _REFERENCE = re.compile(
-    r"\b(?:he|she|they|him|her|them|his|hers|their|its|it|this|that|these|those|we|our|us|i|"
-    r"my|the (?:president|minister|mayor|governor|company|government|agency|report|deal|"
+    r"\b(?:he|she|they|him|her|them|his|hers|their|its|it|this|that|these|those|we|our|"
+    r"my|(?-i:I)|the (?:president|minister|mayor|governor|company|government|agency|report|deal|"
     r"pact|agreement|call|plan|bill|law|official|administration))\b|"
     r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|"
     r"last (?:week|month|year)|this (?:week|month|year)|next (?:week|month|year))\b|[“”\"]",
@@ -106,13 +106,13 @@ def check_rewrite(claim: str, sentence: str, context: str) -> str | None:
     if new_numbers:
         return f"new number {sorted(new_numbers)[0]}"
     allowed = set(words(f"{sentence} {context}"))
+    new_dates = (set(words(claim)) & _DATE_WORDS) - allowed
+    if new_dates:
+        return f"new date {sorted(new_dates)[0]}"
     for name in _CAPITALISED.findall(claim):
         token = words(name)
         if token and not set(token) <= allowed:
             return f"new name {name}"
-    new_dates = (set(words(claim)) & _DATE_WORDS) - allowed
-    if new_dates:
-        return f"new date {sorted(new_dates)[0]}"
     content = {w for w in words(claim) if len(w) >= 4}
     if content and len(content & set(words(sentence))) / len(content) < MIN_SENTENCE_SHARE:
         return "most words are not the sentence's"

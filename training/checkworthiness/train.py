@@ -6,8 +6,7 @@
 Features: the MiniLM sentence embedding (the product's `MiniLMEmbeddingFunction`) and the cue
 features of `factcheck.extract.checkworthiness.cue_features`. Model: L2-regularised logistic
 regression fitted by Newton's method (numpy only, deterministic). The L2 strength is chosen by
-grouped
-5-fold cross-validation on the training rows, the threshold on the out-of-fold predictions;
+grouped 5-fold cross-validation on the training rows, the threshold on the out-of-fold predictions;
 the held-back dev parts are scored once, at the end. Writes `runs/<date>/training.json`
 (data sha256s, splits, settings, metrics, ablation) and, with ``--export``, the ONNX head and
 its metadata JSON. Building the ONNX graph needs the `onnx` package (the `train` extra); the
