@@ -13,7 +13,14 @@ from factcheck.config import Settings, default_prompts_dir
 from factcheck.extract import ClaimExtractor, ExtractionSettings, OfflineExtractor, OfflineSettings
 from factcheck.extract.attribution import byline_of, is_valid_speaker
 from factcheck.extract.checkworthiness import SentenceScore
-from factcheck.extract.rewrite import ClaimRewriter, check_rewrite, needs_rewrite
+from factcheck.extract.rewrite import (
+    ClaimRewriter,
+    check_rewrite,
+    needs_rewrite,
+    resolve_pronoun,
+    split_clauses,
+    subject_of,
+)
 from factcheck.extract.sentences import candidate_sentences, is_instruction, not_factual_reason
 from factcheck.llm.fake import FakeChatModel
 from factcheck.llm.prompts import PromptLibrary
@@ -200,3 +207,43 @@ def test_backend_picks_the_extractor(monkeypatch):
     assert server.extractor == "prompted" and not server.extraction_prefilter
     chosen = Settings(_env_file=None, extractor="prompted").for_backend()
     assert chosen.extractor == "prompted"  # an explicit choice wins over the profile
+
+
+@pytest.mark.parametrize(
+    ("sentence", "parts"),
+    [
+        (
+            "He was born on October 16, 1898, and served on the Supreme Court from 1939 until "
+            "his retirement in 1975.",
+            [
+                "He was born on October 16, 1898.",
+                "He served on the Supreme Court from 1939 until his retirement in 1975.",
+            ],
+        ),
+        (
+            "No, the strength of a neutron star’s magnetic field is not greater than that of a "
+            "black hole.",
+            [
+                "The strength of a neutron star’s magnetic field is not greater than that of a "
+                "black hole."
+            ],
+        ),
+        (
+            "Mexico sent 37 cartel figures to the United States in January.",
+            ["Mexico sent 37 cartel figures to the United States in January."],
+        ),
+    ],
+)
+def test_split_clauses_keeps_the_sentences_words(sentence, parts):
+    assert split_clauses(sentence) == parts
+
+
+def test_leading_pronoun_takes_the_previous_subject():
+    assert (
+        subject_of("Justice William O. Douglas was born in 1898.") == "Justice William O. Douglas"
+    )
+    assert subject_of("He was born in 1898.") is None
+    assert resolve_pronoun("It is the fastest animal.", "The peregrine falcon") == (
+        "The peregrine falcon is the fastest animal."
+    )
+    assert resolve_pronoun("It’s likely to rain.", "The forecast") == "It’s likely to rain."

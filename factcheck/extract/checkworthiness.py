@@ -52,7 +52,7 @@ HEAD_FILE = "checkworthiness-head.onnx"
 META_FILE = "checkworthiness-head.json"
 REASON_MIN_CONTRIBUTION = 0.15
 """A cue is named as a reason when it moves the logit by at least this."""
-EMBEDDING_REASON_MIN_CONTRIBUTION = 1.0
+EMBEDDING_REASON_MIN_CONTRIBUTION = 1.5
 """The embedding (relative to its class-balanced training mean) is named from this much on."""
 MAX_REASONS = 4
 

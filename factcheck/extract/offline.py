@@ -19,7 +19,14 @@ from typing import Literal
 from factcheck.extract.attribution import Attributor, byline_of, is_valid_speaker
 from factcheck.extract.checkworthiness import cue_features
 from factcheck.extract.prompted import ExtractionOutcome, RejectedClaim
-from factcheck.extract.rewrite import ClaimRewriter, Rewrite, needs_rewrite
+from factcheck.extract.rewrite import (
+    ClaimRewriter,
+    Rewrite,
+    needs_rewrite,
+    resolve_pronoun,
+    split_clauses,
+    subject_of,
+)
 from factcheck.extract.sentences import CandidateSentence, SentenceScorer, score_sentences
 from factcheck.models import Article, Claim, ClaimType
 from factcheck.text import words
@@ -41,6 +48,12 @@ class OfflineSettings:
     go to the LLM; `always`: every check-worthy sentence; `never`: sentences as they are."""
     context_sentences: int = 3
     max_claims_per_sentence: int = 3
+    split_clauses: bool = True
+    resolve_pronouns: bool = True
+    """Replace a leading "He"/"It"/"They" of a sentence that was not rewritten by the last
+    explicit subject before it (`resolve_pronoun`)."""
+    """Split compound sentences into their statements in their own words (`split_clauses`),
+    after the rewrite or instead of it."""
 
 
 def claim_type_of(sentence: str) -> ClaimType:
@@ -90,7 +103,9 @@ class OfflineExtractor:
         outcome.windows = len(checked)
         rewrites = await asyncio.gather(*(self._rewrite(article, s, sentences) for s in checked))
         candidates: list[Claim] = []
+        subjects = self._subjects(sentences)
         for sentence, rewrite in zip(checked, rewrites, strict=True):
+            subject = subjects[sentence.index]
             outcome.usage.add(rewrite.usage)
             outcome.rejected.extend(
                 RejectedClaim(text, sentence.text, f"rewrite rejected: {why}")
@@ -102,7 +117,16 @@ class OfflineExtractor:
             if speaker is not None and not is_valid_speaker(speaker, attributor.text, byline):
                 outcome.dropped_speakers += 1
                 speaker = None
-            for text in rewrite.claims:
+            texts = rewrite.claims
+            if self.settings.split_clauses:
+                texts = [part for text in texts for part in split_clauses(text)]
+            if not rewrite.rewritten and self.settings.resolve_pronouns:
+                resolved = []
+                for text in texts:
+                    resolved.append(resolve_pronoun(text, subject))
+                    subject = subject_of(resolved[-1]) or subject
+                texts = resolved
+            for text in texts[: self.settings.max_claims_per_sentence]:
                 candidates.append(
                     Claim.make(
                         article_id=article.id,
@@ -120,6 +144,18 @@ class OfflineExtractor:
         outcome.sentences = [s.record() for s in sentences]
         outcome.seconds = time.perf_counter() - started
         return outcome
+
+    @staticmethod
+    def _subjects(sentences: list[CandidateSentence]) -> list[str | None]:
+        """For each sentence, the last explicit subject of the sentences before it (what a
+        leading "He"/"It" most likely refers to)."""
+        out: list[str | None] = []
+        last: str | None = None
+        for sentence in sentences:
+            out.append(last)
+            for part in split_clauses(sentence.text):
+                last = subject_of(resolve_pronoun(part, last)) or last
+        return out
 
     async def _rewrite(
         self, article: Article, sentence: CandidateSentence, sentences: list[CandidateSentence]

@@ -85,6 +85,90 @@ def needs_rewrite(sentence: str) -> bool:
     return bool(_REFERENCE.search(sentence))
 
 
+_LEAD = re.compile(
+    r"^(?:(?:no|yes|in fact|additionally|overall|however|therefore|thus|also|furthermore|"
+    r"moreover|in addition|in short|in summary|in conclusion|as a result|for example|"
+    r"for instance|meanwhile|similarly|instead|indeed|finally|first|second|third|lastly|so|"
+    r"as such|based on (?:my|our) [^,]{0,40}|as of (?:my|our) [^,]{0,40}),\s+)+",
+    re.I,
+)
+_BECAUSE = re.compile(r"^(?:this|that|it) is (?:because|due to the fact that)\s+", re.I)
+_CLAUSE_BREAK = re.compile(
+    r";\s+|,\s+(?:while|whereas|but|although|though)\s+|\s+because\s+|,\s+which\s+(?=(?:is|are|"
+    r"was|were|has|have|had|can|could|will|would|may|might|makes?|made|allows?|led|leads?)\b)|"
+    r",\s+and\s+(?!(?:is|are|was|were|has|have|had|can|could|will|would|may|might|\w+ed)\b)",
+)
+_AUXILIARY = r"is|are|was|were|has|have|had|can|could|will|would|may|might|must|should|does|do|did"
+_SHARED_SUBJECT = re.compile(
+    rf"^(?P<subject>.+?)\s+(?P<verb>(?:{_AUXILIARY})\b.*?|\w+ed\b.*?)"
+    rf"(?:,\s+and|\s+and)\s+(?P<second>(?:(?:{_AUXILIARY})|\w+ed)\b.+)$"
+)
+MIN_CLAUSE_WORDS = 5
+
+
+def _finish(text: str) -> str:
+    text = text.strip(" ,;:—-")
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in '.!?”"' else text + "."
+
+
+def split_clauses(sentence: str) -> list[str]:
+    """The separate statements of a compound sentence, in its own words (no model): leading
+    discourse markers ("In fact,", "Additionally,") dropped, then split at semicolons, "while",
+    "because", ", which <verb>", ", and <new subject>", and "<subject> <verb> ... and <verb>"
+    (the subject repeated). Parts shorter than `MIN_CLAUSE_WORDS` words stay joined; a sentence
+    with one statement comes back as it is (minus its discourse marker)."""
+    core = _BECAUSE.sub("", _LEAD.sub("", sentence.strip()))
+    if len(core.split()) < MIN_CLAUSE_WORDS:
+        return [sentence]
+    parts = [_LEAD.sub("", p.strip()) for p in _CLAUSE_BREAK.split(core) if p and p.strip()]
+    if any(len(p.split()) < MIN_CLAUSE_WORDS for p in parts):
+        parts = [core]
+    out: list[str] = []
+    for part in parts:
+        shared = _SHARED_SUBJECT.match(part.strip())
+        if shared and len(shared.group("subject").split()) <= 8:
+            first = f"{shared.group('subject')} {shared.group('verb')}"
+            second = f"{shared.group('subject')} {shared.group('second')}"
+            if min(len(first.split()), len(second.split())) >= MIN_CLAUSE_WORDS:
+                out += [_finish(first), _finish(second)]
+                continue
+        out.append(_finish(part))
+    return out or [sentence]
+
+
+_PRESENT_VERBS = (
+    r"uses|makes|allows|provides|contains|includes|remains|becomes|means|requires|produces|"
+    r"causes|occurs|lives|says|refers|consists|depends|helps|plays|takes|gives|leads|covers|"
+    r"runs|holds|serves|lies|stands|reaches|lasts|grows|feeds|eats"
+)
+_PRONOUN_SUBJECT = re.compile(r"^(?:He|She|It|They|This|These)(?=\s)")
+_SUBJECT = re.compile(
+    rf"^(?P<subject>(?!(?:He|She|It|They|This|These|That|There|I|We|You)\b)[A-Z][^,;:]*?)\s+"
+    rf"(?:{_AUXILIARY}|{_PRESENT_VERBS}|\w+ed)\b"
+)
+MAX_SUBJECT_WORDS = 8
+
+
+def subject_of(statement: str) -> str | None:
+    """The explicit subject of a statement ("Justice William O. Douglas" in "Justice William O.
+    Douglas was born ..."): the words before its first verb, if short and not a pronoun."""
+    match = _SUBJECT.match(statement.strip())
+    if not match or len(match.group("subject").split()) > MAX_SUBJECT_WORDS:
+        return None
+    return match.group("subject")
+
+
+def resolve_pronoun(statement: str, subject: str | None) -> str:
+    """`statement` with a leading pronoun subject ("He", "It", "They", "This") replaced by
+    `subject` (the previous statement's subject), when there is one."""
+    if not subject or not _PRONOUN_SUBJECT.match(statement):
+        return statement
+    return _PRONOUN_SUBJECT.sub(subject, statement, count=1)
+
+
 def _numbers(text: str) -> set[str]:
     return {n.replace(",", "") for n in _NUMBER.findall(text)}
 
