@@ -170,7 +170,10 @@ def prefilter(args: argparse.Namespace) -> None:
     documents = [Article(id="seed", text=SEED.read_text(encoding="utf-8"))]
     documents += [Article(id=c.id, text=c.text) for c in fcgpt_cases("dev")]
     for flag in (False, True):
-        extractor, _ = extractor_for(args.backend, extractor="prompted", extraction_prefilter=flag)
+        extra = {"sentence_threshold": args.threshold} if args.threshold is not None else {}
+        extractor, _ = extractor_for(
+            args.backend, extractor="prompted", extraction_prefilter=flag, **extra
+        )
         claims = calls = prompt = completion = skipped = seed_claims = 0
         for article in documents if args.backend == "fake" else documents[:1]:
             outcome = asyncio.run(extractor.extract(article))
@@ -193,11 +196,12 @@ def main() -> None:
     for name in ("seed", "fcgpt", "prefilter"):
         p = sub.add_parser(name)
         p.add_argument("--backend", default="local", choices=("local", "fake"))
+        if name in ("fcgpt", "prefilter"):
+            p.add_argument("--threshold", type=float)
         if name == "fcgpt":
             p.add_argument("--split", default="dev", choices=("dev", "train"))
             p.add_argument("--extractor", default="sentences", choices=("sentences", "prompted"))
             p.add_argument("--rewrite", choices=("needed", "always", "never"))
-            p.add_argument("--threshold", type=float)
     sub.add_parser("ct19")
     sub.add_parser("attribution")
     args = parser.parse_args()
