@@ -47,13 +47,14 @@ class OfflineSettings:
     """`needed`: only sentences that lean on their context (pronouns, "on Thursday", quotes)
     go to the LLM; `always`: every check-worthy sentence; `never`: sentences as they are."""
     context_sentences: int = 3
+    """Sentences before the one rewritten that the model sees (for names behind pronouns)."""
     max_claims_per_sentence: int = 3
     split_clauses: bool = True
-    resolve_pronouns: bool = True
-    """Replace a leading "He"/"It"/"They" of a sentence that was not rewritten by the last
-    explicit subject before it (`resolve_pronoun`)."""
     """Split compound sentences into their statements in their own words (`split_clauses`),
     after the rewrite or instead of it."""
+    resolve_pronouns: bool = True
+    """Replace a leading "He"/"It"/"They" left in a claim (rewritten or not) by the last
+    explicit subject before it (`resolve_pronoun`)."""
 
 
 def claim_type_of(sentence: str) -> ClaimType:
@@ -120,7 +121,7 @@ class OfflineExtractor:
             texts = rewrite.claims
             if self.settings.split_clauses:
                 texts = [part for text in texts for part in split_clauses(text)]
-            if not rewrite.rewritten and self.settings.resolve_pronouns:
+            if self.settings.resolve_pronouns:
                 resolved = []
                 for text in texts:
                     resolved.append(resolve_pronoun(text, subject))
