@@ -229,6 +229,21 @@ def test_backend_picks_the_extractor(monkeypatch):
             ],
         ),
         (
+            "Sheinbaum didn’t deny the report, but stressed that Mexico makes its own decisions.",
+            [
+                "Sheinbaum didn’t deny the report.",
+                "Sheinbaum stressed that Mexico makes its own decisions.",
+            ],
+        ),
+        (  # "X said that she and Trump" is not a subject to repeat
+            "Sheinbaum said that she and Trump discussed Canada during her call, and noted that "
+            "she spoke in favor of the pact.",
+            [
+                "Sheinbaum said that she and Trump discussed Canada during her call, and noted "
+                "that she spoke in favor of the pact."
+            ],
+        ),
+        (
             "Mexico sent 37 cartel figures to the United States in January.",
             ["Mexico sent 37 cartel figures to the United States in January."],
         ),

@@ -70,7 +70,7 @@ _DATE_WORDS = frozenset(
 )
 _NEGATIONS = frozenset({"not", "no", "never", "none", "nor", "neither", "nothing", "without"})
 _REFERENCE = re.compile(
-    r"\b(?:he|she|they|him|her|them|his|hers|their|its|it|this|that|these|those|we|our|"
+    r"\b(?:he|she|they|him|her|them|his|hers|their|its|it|this|these|those|we|our|"
     r"my|(?-i:I)|the (?:president|minister|mayor|governor|company|government|agency|report|deal|"
     r"pact|agreement|call|plan|bill|law|official|administration))\b|"
     r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|"
@@ -104,6 +104,8 @@ _SHARED_SUBJECT = re.compile(
     rf"(?:,\s+and|\s+and)\s+(?P<second>(?:(?:{_AUXILIARY})|\w+ed)\b.+)$"
 )
 MIN_CLAUSE_WORDS = 5
+_REPORTED = re.compile(r"\b(?:that|said|says|told|who|which|and|or)\b")
+"""A subject with these words is a clause or a list ("X said that she and Trump"), not one."""
 
 
 def _finish(text: str) -> str:
@@ -126,10 +128,23 @@ def split_clauses(sentence: str) -> list[str]:
     parts = [_LEAD.sub("", p.strip()) for p in _CLAUSE_BREAK.split(core) if p and p.strip()]
     if any(len(p.split()) < MIN_CLAUSE_WORDS for p in parts):
         parts = [core]
+    joined: list[str] = []
+    for part in parts:  # "X didn't deny it, but stressed that ...": the subject is repeated
+        if joined and part[:1].islower():
+            subject = subject_of(joined[0])
+            if subject is None:
+                joined = [core]  # no subject to repeat: keep the sentence whole
+                break
+            part = f"{subject} {part}"
+        joined.append(part)
     out: list[str] = []
-    for part in parts:
+    for part in joined:
         shared = _SHARED_SUBJECT.match(part.strip())
-        if shared and len(shared.group("subject").split()) <= 8:
+        if (
+            shared
+            and len(shared.group("subject").split()) <= 8
+            and not _REPORTED.search(shared.group("subject"))
+        ):
             first = f"{shared.group('subject')} {shared.group('verb')}"
             second = f"{shared.group('subject')} {shared.group('second')}"
             if min(len(first.split()), len(second.split())) >= MIN_CLAUSE_WORDS:
@@ -147,7 +162,7 @@ _PRESENT_VERBS = (
 _PRONOUN_SUBJECT = re.compile(r"^(?:He|She|It|They|This|These)(?=\s)")
 _SUBJECT = re.compile(
     rf"^(?P<subject>(?!(?:He|She|It|They|This|These|That|There|I|We|You)\b)[A-Z][^,;:]*?)\s+"
-    rf"(?:{_AUXILIARY}|{_PRESENT_VERBS}|\w+ed)\b"
+    rf"(?:{_AUXILIARY}|{_PRESENT_VERBS}|\w+ed|(?:did|does|do|is|are|was|were|has|have)n[’']t)\b"
 )
 MAX_SUBJECT_WORDS = 8
 
