@@ -262,3 +262,13 @@ def test_leading_pronoun_takes_the_previous_subject():
         "The peregrine falcon is the fastest animal."
     )
     assert resolve_pronoun("It’s likely to rain.", "The forecast") == "It’s likely to rain."
+
+
+def test_local_profile_uses_no_model_rewrite(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    local = Settings(_env_file=None).for_backend()
+    assert local.claim_rewrite == "never"
+    extractor = make_extractor(local, llm(), prompts())
+    assert isinstance(extractor, OfflineExtractor) and extractor.rewriter is None
+    assert Settings(_env_file=None, claim_rewrite="needed").for_backend().claim_rewrite == "needed"
