@@ -17,7 +17,15 @@ from langchain_core.language_models import BaseChatModel
 
 from factcheck.config import Settings
 from factcheck.errors import ConfigError
-from factcheck.extract import ClaimExtractor, ExtractionSettings
+from factcheck.extract import (
+    ClaimExtractor,
+    ExtractionSettings,
+    Extractor,
+    OfflineExtractor,
+    OfflineSettings,
+)
+from factcheck.extract.checkworthiness import CheckworthinessScorer
+from factcheck.extract.rewrite import ClaimRewriter
 from factcheck.io.inputs import read_sources
 from factcheck.llm.batch.queue import BatchingLLM, BatchMode, batching_llm
 from factcheck.llm.cache import SQLiteLLMCache
@@ -28,7 +36,7 @@ from factcheck.llm.structured import RetryCounter, StructuredLLM
 from factcheck.pipeline import Pipeline, Retriever
 from factcheck.reports.claimreview import Publisher, make_publisher
 from factcheck.retrieval.chroma import StoreLocation
-from factcheck.retrieval.embeddings import embedder_from_settings
+from factcheck.retrieval.embeddings import MiniLMEmbeddingFunction, embedder_from_settings
 from factcheck.retrieval.prior_checks import PriorCheckStore
 from factcheck.retrieval.prior_checks import open_prior_checks as open_priors_beside
 from factcheck.retrieval.source_policy import RetrievalSettings
@@ -253,6 +261,41 @@ def open_prior_checks(
     return open_priors_beside(store, settings.prior_match_threshold)
 
 
+# --- extraction ------------------------------------------------------------------------------
+
+
+def make_scorer(settings: Settings) -> CheckworthinessScorer:
+    """The shipped check-worthiness head over the offline MiniLM embedder (always MiniLM: the
+    head was trained on its embeddings, whatever embedder the store uses)."""
+    embedder = MiniLMEmbeddingFunction(intra_op_threads=settings.local_n_threads)
+    scorer = CheckworthinessScorer(embedder)
+    if settings.sentence_threshold is not None:
+        scorer.threshold = settings.sentence_threshold
+    return scorer
+
+
+def make_extractor(settings: Settings, llm: StructuredLLM, prompts: PromptLibrary) -> Extractor:
+    """The configured extractor: prompted windows (optionally pre-filtered by the
+    check-worthiness head) or the sentence-level offline extractor."""
+    if settings.extractor == "sentences":
+        return OfflineExtractor(
+            make_scorer(settings),
+            ClaimRewriter(llm, prompts) if settings.claim_rewrite != "never" else None,
+            OfflineSettings(rewrite=settings.claim_rewrite),
+        )
+    return ClaimExtractor(
+        llm,
+        prompts,
+        ExtractionSettings(
+            window_sentences=settings.extraction_window_sentences,
+            context_sentences=settings.extraction_context_sentences,
+            max_claims_per_window=settings.max_claims_per_window,
+            checkworthiness_threshold=settings.checkworthiness_threshold,
+        ),
+        prefilter=make_scorer(settings) if settings.extraction_prefilter else None,
+    )
+
+
 # --- verification and the pipeline -----------------------------------------------------------
 
 
@@ -325,16 +368,7 @@ def build_app(
     if retriever is None:
         reference_store = store or open_store(settings)
         retriever = reference_store
-    extractor = ClaimExtractor(
-        llm,
-        prompts,
-        ExtractionSettings(
-            window_sentences=settings.extraction_window_sentences,
-            context_sentences=settings.extraction_context_sentences,
-            max_claims_per_window=settings.max_claims_per_window,
-            checkworthiness_threshold=settings.checkworthiness_threshold,
-        ),
-    )
+    extractor = make_extractor(settings, llm, prompts)
     pipeline = Pipeline(
         extractor,
         retriever,

@@ -379,6 +379,26 @@ class ClaimResult(BaseModel):
         return [q for q in self.quantity_checks if q.outcome != "unrelated"]
 
 
+SentenceStatus = Literal["checked", "below_threshold", "not_factual"]
+"""What extraction did with a sentence: turned it into claims (`checked`), scored it below the
+check-worthiness threshold, or left it out as not a factual statement (a question, an
+instruction, a byline, a fragment)."""
+
+
+class SentenceRecord(BaseModel):
+    """One sentence of an article as extraction saw it, so reports can show coverage."""
+
+    start: int = Field(ge=0, description="Character offset of the sentence in the article text.")
+    end: int = Field(ge=0, description="End offset (exclusive).")
+    score: float | None = Field(
+        default=None, description="Check-worthiness 0..1 (None when the sentence was not scored)."
+    )
+    reasons: list[str] = Field(
+        default_factory=list, description="The main reasons for the score or the status."
+    )
+    status: SentenceStatus
+
+
 class ArticleRecord(BaseModel):
     """An article's text and metadata, written once per article so reports can show claims in
     context (claim offsets index into `text`)."""
@@ -390,6 +410,11 @@ class ArticleRecord(BaseModel):
     published: date | None = None
     publisher: str | None = None
     text: str
+    sentences: list[SentenceRecord] = Field(
+        default_factory=list,
+        description="Every sentence extraction scored, with what it did with it (empty when "
+        "the extractor does not score sentences).",
+    )
 
     @classmethod
     def from_article(cls, article: Article) -> ArticleRecord:

@@ -18,7 +18,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from factcheck.errors import FactcheckError, InputError, RunStopped
-from factcheck.extract import ClaimExtractor, ExtractionOutcome
+from factcheck.extract import ExtractionOutcome, Extractor
 from factcheck.models import (
     Article,
     ArticleRecord,
@@ -116,7 +116,7 @@ class Pipeline:
 
     def __init__(
         self,
-        extractor: ClaimExtractor,
+        extractor: Extractor,
         retriever: Retriever,
         verifier: ClaimVerifier,
         *,
@@ -250,6 +250,8 @@ class Pipeline:
             self.stats.usage.add(spent)
             error = _error(article.id, "extract", exc, article_id=article.id)
             return ItemBlock(article.id, [error], spent, article=article_record)
+        if outcome.sentences:
+            article_record.sentences = list(outcome.sentences)
         self.stats.claims += len(outcome.claims)
         self.stats.usage.add(outcome.usage)
         usage = outcome.usage.model_copy()

@@ -1,7 +1,7 @@
 """The layout's rules, checked on the source (not by hand):
 
 - imports run only downwards: cli → evals → review/app → pipeline → (extract, verify, retrieval)
-  → llm/io → core, and reports only read io/core;
+  → llm/io → core, and reports only read io/core (plus the speaker check of extract);
 - no import cycles between modules;
 - no module imports another module's `_private` names (package, benchmarks, training);
 - `Settings` is read only by the composition root, the CLI and the evals harness.

@@ -31,7 +31,7 @@ from factcheck.evals.datasets import (
 from factcheck.evals.matching import Embed, cosine_matrix, greedy_matches
 from factcheck.evals.records import ERROR_LABEL, CaseRecord, CaseUsage, ExtractionDetail
 from factcheck.evals.suites import STAGE_PROMPTS, Task
-from factcheck.extract import ClaimExtractor
+from factcheck.extract import ClaimExtractor, OfflineExtractor
 from factcheck.llm.cache import CacheTally, count_hits
 from factcheck.models import (
     Article,
@@ -315,10 +315,21 @@ async def extraction_case(ctx: EvalContext, task: Task, case: ExtractionCase) ->
 async def checkworthiness_case(
     ctx: EvalContext, task: Task, case: CheckWorthinessCase
 ) -> CaseRecord:
-    """Score the sentence by the extractor's check-worthiness of its claims."""
+    """Score the sentence by the extractor's check-worthiness of its claims (the sentence
+    extractor: by the check-worthiness head's score of the sentence, no LLM call)."""
     record = _base(ctx, task, case.id, case.text)
     record.gold = "true" if case.checkworthy else "false"
     extractor = ctx.app.pipeline.extractor
+    if isinstance(extractor, OfflineExtractor):
+        scorer, cut = extractor.scorer, extractor.threshold
+
+        async def score(rec: CaseRecord, tally: CacheTally) -> None:
+            rec.score = (await asyncio.to_thread(scorer.score, [case.text]))[0].score
+            rec.pred = "true" if rec.score >= cut else "false"
+            rec.correct = rec.pred == rec.gold
+            rec.usage = _case_usage(Usage(), tally)
+
+        return await _guarded(record, score)
     threshold = extractor.settings.checkworthiness_threshold
     unfiltered = ClaimExtractor(
         ctx.app.llm, ctx.app.prompts, replace(extractor.settings, checkworthiness_threshold=0.0)

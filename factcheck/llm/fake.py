@@ -24,6 +24,7 @@ from factcheck.llm.schemas import (
     CitedQuote,
     ExtractedClaim,
     ExtractionReply,
+    RewriteReply,
     VerificationReply,
 )
 from factcheck.models import ClaimType, Verdict
@@ -141,6 +142,8 @@ def heuristic_responder(
         return _extract(text)
     if schema is VerificationReply:
         return _verify(text)
+    if schema is RewriteReply:
+        return _rewrite(text)
     raise ValueError(f"heuristic_responder has no rule for schema {schema!r}")
 
 
@@ -161,6 +164,12 @@ def _extract(prompt: str) -> ExtractionReply:
                 )
             )
     return ExtractionReply(claims=claims[:8])
+
+
+def _rewrite(prompt: str) -> RewriteReply:
+    """The sentence itself, as the one claim."""
+    match = _PASSAGE.search(prompt)
+    return RewriteReply(claims=[" ".join((match.group(1) if match else "").split())])
 
 
 def _verify(prompt: str) -> VerificationReply:

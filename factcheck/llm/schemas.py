@@ -62,6 +62,17 @@ class ExtractionReply(CappedModel):
     claims: list[ExtractedClaim]
 
 
+class RewriteReply(CappedModel):
+    """The rewrite prompt's reply: one sentence as self-contained claims."""
+
+    caps: ClassVar[dict[str, int]] = {"claims": 3}
+
+    claims: list[str] = Field(
+        description="Self-contained claims stated by the sentence: names instead of pronouns, "
+        "no new facts, numbers or dates."
+    )
+
+
 class CitedQuote(CappedModel):
     """A quote from one numbered evidence passage."""
 

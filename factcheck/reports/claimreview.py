@@ -25,6 +25,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from factcheck.errors import ConfigError
+from factcheck.extract.attribution import byline_of, is_valid_speaker
 from factcheck.io.results import RunResults
 from factcheck.models import ArticleRecord, ClaimResult, Verdict
 from factcheck.reports.html_parts import safe_url
@@ -201,6 +202,16 @@ def _appearance(article: ArticleRecord) -> dict[str, object] | None:
     return work
 
 
+def valid_author(speaker: str, article: ArticleRecord | None) -> bool:
+    """Whether a claim's speaker may be published as its author: a name (not a clause such as
+    "Bloomberg reported on Monday that ..."), found in the article and not its byline. Without
+    the article's text only the form of the name is checked."""
+    if article is None:
+        return is_valid_speaker(speaker, speaker)
+    text = f"{article.title}\n{article.text}" if article.title else article.text
+    return is_valid_speaker(speaker, text, byline_of(article.text))
+
+
 def claim_review(
     result: ClaimResult,
     article: ArticleRecord | None,
@@ -211,8 +222,9 @@ def claim_review(
 ) -> dict[str, object] | None:
     """The ClaimReview of one result, or None when the scale says not to export its verdict.
 
-    The claim's author is its speaker; with no speaker it is omitted rather than guessed (the
-    article's publisher is still named in `appearance`). The claim's date is its `claim_date`,
+    The claim's author is its speaker when that is a validated name (`is_valid_speaker`: found
+    in the article, not a clause, not the byline); otherwise it is omitted rather than guessed
+    (the article's publisher is still named in `appearance`). The claim's date is its `claim_date`,
     else the article's publication date.
     """
     rating = publisher.scale.ratings.get(result.verdict)
@@ -220,7 +232,7 @@ def claim_review(
         return None
     claim = result.claim
     item: dict[str, object] = {"@type": "Claim"}
-    if claim.speaker:
+    if claim.speaker and valid_author(claim.speaker, article):
         item["author"] = speaker_entity(claim.speaker)
     claim_date = claim.claim_date or (article.published if article else None)
     if claim_date:

@@ -19,6 +19,7 @@ from factcheck.reports.html_parts import (
     CSS_CLASS,
     LABELS,
     Highlight,
+    coverage,
     esc,
     highlight,
     legend,
@@ -74,6 +75,10 @@ svg.chart{max-width:100%;height:auto}
 dl.meta-list{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px}
 dl.meta-list dt{font-weight:600}dl.meta-list dd{margin:0;word-break:break-all}
 table.review{margin:.4em 0;background:#fff}table.review th{font-weight:600}
+.sentence.s-below_threshold{color:#59636e;border-bottom:1px dotted #8c959f}
+.sentence.s-below_threshold::after{content:attr(data-score);font-size:.7em;
+ vertical-align:super;margin-left:2px;color:#8c959f}
+.sentence.s-not_factual{color:#8c959f;font-style:italic}
 """
 
 
@@ -215,6 +220,19 @@ def _card(
     return "".join(parts)
 
 
+def _coverage_summary(record: ArticleRecord) -> str:
+    """What extraction did with the article's sentences, and how the text shows it."""
+    statuses = Counter(s.status for s in record.sentences)
+    return (
+        f'<p class="meta coverage">{len(record.sentences)} sentences: '
+        f"{statuses['checked']} checked (marked by verdict), "
+        f'<span class="sentence s-below_threshold">{statuses["below_threshold"]} scored below '
+        f"the check-worthiness threshold</span> (score shown after each), "
+        f'<span class="sentence s-not_factual">{statuses["not_factual"]} not factual '
+        f"statements</span>. Hover a sentence for its score and reasons.</p>"
+    )
+
+
 def _article(
     index: int,
     article_id: str,
@@ -248,7 +266,11 @@ def _article(
                     f"Claim {number}: {LABELS[v]} ({result.confidence:.0%})",
                 )
             )
-    if record:
+    if record and record.sentences:
+        parts.append(_coverage_summary(record))
+        text = coverage(record.text, record.sentences, spans)
+        parts.append(f'<div class="article-text">{text}</div>')
+    elif record:
         parts.append(f'<div class="article-text">{highlight(record.text, spans)}</div>')
     else:
         parts.append('<p class="meta">The article text is not in this results file.</p>')

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from factcheck.models import ClaimResult
+from factcheck.models import ClaimResult, SentenceRecord
 
 VERDICTS = ("SUPPORTED", "REFUTED", "CONFLICTING", "NOT_ENOUGH_EVIDENCE")
 LABELS = {
@@ -133,6 +133,65 @@ def highlight(text: str, spans: Iterable[Highlight]) -> str:
             open_(span)
         if i + 1 < len(bounds):
             parts.append(esc(text[pos : bounds[i + 1]]))
+    return "".join(parts)
+
+
+STATUS_TEXT = {
+    "checked": "Checked: turned into claims (coloured by verdict)",
+    "below_threshold": "Not checked: check-worthiness below the threshold",
+    "not_factual": "Not checked: not a factual statement",
+}
+
+
+def _sentence_title(sentence: SentenceRecord) -> str:
+    title = STATUS_TEXT[sentence.status]
+    if sentence.score is not None:
+        title += f" (score {sentence.score:.2f})"
+    if sentence.reasons:
+        title += ": " + ", ".join(sentence.reasons)
+    return title
+
+
+def coverage(text: str, sentences: Iterable[SentenceRecord], spans: Iterable[Highlight]) -> str:
+    """`highlight(text, spans)` with each scored sentence wrapped in a
+    `<span class="sentence s-<status>">` that says what extraction did with it (checked, below
+    the threshold with its score, not a factual statement). A sentence that a claim's span
+    crosses is left unwrapped, so claim marks are never split by sentence markup."""
+    spans = [s for s in spans if 0 <= s.start < s.end <= len(text)]
+    wrapped: list[SentenceRecord] = []
+    position = 0
+    for sentence in sorted(sentences, key=lambda s: (s.start, s.end)):
+        if not position <= sentence.start < sentence.end <= len(text):
+            continue
+        crossed = any(
+            h.start < sentence.end
+            and sentence.start < h.end
+            and not (sentence.start <= h.start and h.end <= sentence.end)
+            for h in spans
+        )
+        if not crossed:
+            wrapped.append(sentence)
+            position = sentence.end
+
+    def region(start: int, end: int) -> str:
+        inside = [
+            Highlight(h.start - start, h.end - start, h.number, h.key, h.verdict, h.title)
+            for h in spans
+            if start <= h.start and h.end <= end
+        ]
+        return highlight(text[start:end], inside)
+
+    parts, position = [], 0
+    for sentence in wrapped:
+        parts.append(region(position, sentence.start))
+        score = "" if sentence.score is None else f' data-score="{sentence.score:.2f}"'
+        parts.append(
+            f'<span class="sentence s-{sentence.status}" data-status="{sentence.status}"'
+            f'{score} title="{esc(_sentence_title(sentence))}">'
+            f"{region(sentence.start, sentence.end)}</span>"
+        )
+        position = sentence.end
+    parts.append(region(position, len(text)))
     return "".join(parts)
 
 

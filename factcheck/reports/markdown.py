@@ -7,9 +7,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from factcheck.io.results import RunView
-from factcheck.models import (
-    ClaimResult,
-)
+from factcheck.models import ArticleRecord, ClaimResult
 from factcheck.reports.html_parts import safe_url
 from factcheck.reports.reviewed import HumanVerdict, Reviews, tally
 
@@ -119,6 +117,7 @@ def _markdown_lines(run: RunView, reviews: Reviews | None = None) -> Iterator[st
                     f"- {len(r.rejected_citations)} citation(s) failed validation and were dropped"
                 )
             lines.append("")
+        lines += coverage_lines(run.article(article_id))
         yield from lines
     if run.errors:
         yield from ["## Errors", "", "| item | stage | error |", "|---|---|---|"]
@@ -143,6 +142,43 @@ def _write_joined(path: Path, separator: str, parts: Iterable[str]) -> None:
             if i:
                 handle.write(separator)
             handle.write(part)
+
+
+SKIPPED_LISTED = 10
+"""At most this many skipped sentences are listed per article (highest scores first)."""
+
+
+def coverage_lines(record: ArticleRecord | None) -> list[str]:
+    """Markdown lines on what extraction did not check: counts of sentences by status, then the
+    highest-scoring sentences that stayed below the threshold, with their scores and reasons."""
+    if record is None or not record.sentences:
+        return []
+    sentences = record.sentences
+    checked = sum(s.status == "checked" for s in sentences)
+    below = sorted(
+        (s for s in sentences if s.status == "below_threshold"),
+        key=lambda s: (-(s.score or 0.0), s.start),
+    )
+    not_factual = sum(s.status == "not_factual" for s in sentences)
+    lines = [
+        "#### Coverage",
+        "",
+        f"{len(sentences)} sentences: {checked} checked, {len(below)} scored below the "
+        f"check-worthiness threshold, {not_factual} not factual statements.",
+        "",
+    ]
+    if below:
+        lines += [
+            "Highest-scoring sentences not checked:",
+            "",
+            "| score | sentence | reasons |",
+            "|---|---|---|",
+        ]
+        for s in below[:SKIPPED_LISTED]:
+            text = _md(record.text[s.start : s.end])
+            lines.append(f"| {s.score or 0.0:.2f} | {text} | {_md(', '.join(s.reasons))} |")
+        lines.append("")
+    return lines
 
 
 def audit_lines(r: ClaimResult) -> list[str]:

@@ -49,7 +49,7 @@ def test_smoke_suite_end_to_end_with_the_fake_model(store_cache, tmp_path):
     model = FakeChatModel()
     run = _run(store_cache, tmp_path / "llm.sqlite", model)
     assert run.spec.case_counts == SMOKE_COUNTS
-    assert run.spec.prompt_hashes.keys() == {"extract", "verify"}
+    assert run.spec.prompt_hashes.keys() == {"extract", "rewrite", "verify"}
     assert not [c for c in run.cases if c.error], [c.error for c in run.cases if c.error]
     tasks = _by_task(run)
     verification = tasks["verification:smoke/all"]

@@ -44,7 +44,7 @@ def test_missing_prompt_file_names_the_fix(tmp_path):
 
 def test_shipped_prompts_render():
     library = PromptLibrary(default_prompts_dir())
-    assert set(library.hashes()) == {"extract", "verify"}
+    assert set(library.hashes()) == {"extract", "rewrite", "verify"}
     library.get("extract").render(
         title="t",
         publisher="p",

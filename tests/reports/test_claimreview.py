@@ -19,7 +19,7 @@ from factcheck.app import publisher_of
 from factcheck.config import Settings
 from factcheck.errors import ConfigError
 from factcheck.io.results import read_results
-from factcheck.models import Verdict
+from factcheck.models import ArticleRecord, Verdict
 from factcheck.reports.claimreview import (
     DEFAULT_SCALE,
     claim_review,
@@ -93,12 +93,42 @@ def test_every_review_has_required_and_recommended_fields(run):
     for review in reviews:
         validate(review)
         assert review.keys() >= RECOMMENDED
-    with_speaker_and_url = [
-        r for r in reviews if "/hostile/" in r["url"] and "author" in r["itemReviewed"]
-    ]
-    assert len(with_speaker_and_url) == 2
-    for review in with_speaker_and_url:
-        assert review["itemReviewed"].keys() >= CLAIM_RECOMMENDED
+    # the fixture's speakers ("Mexican officials", "Mayor <img…>", "the trade office") are not
+    # names written in their articles: no review names them as the claim's author
+    assert not [r for r in reviews if "author" in r["itemReviewed"]]
+    hostile = [r for r in reviews if "/hostile/" in r["url"]]
+    for review in hostile:
+        assert review["itemReviewed"].keys() >= CLAIM_RECOMMENDED - {"author"}
+
+
+def test_author_only_for_a_validated_speaker(run):
+    text = (
+        "Bloomberg reported on Monday that Pemex had canceled a shipment. "
+        "President Claudia Sheinbaum said homicides fell 37% in 2025.\n"
+        "By Mexico News Daily chief staff writer Peter Davies"
+    )
+    article = ArticleRecord(id="seed", text=text, published=date(2026, 1, 29))
+    base = next(iter(run.results))
+    expected = {
+        "Claudia Sheinbaum": True,
+        "Bloomberg": True,
+        "Bloomberg reported on Monday that Pemex had canceled": False,  # a clause
+        "Peter Davies": False,  # the byline
+        "Jane Roe": False,  # not in the article
+    }
+    for speaker, kept in expected.items():
+        claim = base.claim.model_copy(update={"speaker": speaker, "article_id": "seed"})
+        review = claim_review(
+            base.model_copy(update={"claim": claim}),
+            article,
+            publisher_of(settings()),
+            run_id="r",
+            review_date=date(2026, 2, 1),
+        )
+        assert review is not None
+        assert ("author" in review["itemReviewed"]) is kept, speaker
+        if kept:
+            assert review["itemReviewed"]["author"]["name"] == speaker
 
 
 def test_mapping_of_one_claim(run):
@@ -121,7 +151,7 @@ def test_mapping_of_one_claim(run):
         "worstRating": 1,
     }
     item = review["itemReviewed"]
-    assert item["author"] == {"@type": "Person", "name": CLAIMS["injected"].speaker}
+    assert "author" not in item  # "Mayor <img…>" is not a name written in the article
     assert item["datePublished"] == "2026-01-29"
     assert item["appearance"]["url"] == "https://news.example.org/story?id=1&x=<b>"
     assert item["appearance"]["publisher"]["@type"] == "Organization"

@@ -83,7 +83,8 @@ def test_reads_what_factcheck_export_writes(tmp_path: Path) -> None:
     path.write_text(to_json(reviews), encoding="utf-8")
     records, errors = read(path)
     assert errors == [] and len(records) == len(reviews)
-    first = next(r for r in records if r.claim_author == "Mexican officials")
+    first = next(r for r in records if r.claim_reviewed.startswith("Mexico sent 37"))
+    assert first.claim_author is None  # "Mexican officials" is not a name in the article
     assert first.reviewer == "Verificado" and first.rating == "True" and first.rating_value == 5
     assert first.url and first.url.startswith("https://v/") and first.review_date
 

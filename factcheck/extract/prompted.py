@@ -5,7 +5,12 @@ context on either side (small models need short passages; `FACTCHECK_EXTRACTION_
 Every quote the model returns is located in its window; a quote that cannot be found exactly or
 after normalisation is repaired to the closest sentence when that is unambiguous, else rejected
 and reported. Claims below the check-worthiness threshold are dropped and counted; duplicates
-within the article are merged.
+within the article are merged. Instruction-like text ("ignore all previous instructions ...")
+never becomes a claim.
+
+With a sentence scorer (`prefilter`), sentences are scored first: windows with no sentence at
+or above `prefilter_threshold` are not sent, and the others are trimmed to the run from their
+first to their last such sentence; every sentence's score is kept in `outcome.sentences`.
 """
 
 from __future__ import annotations
@@ -15,10 +20,11 @@ import time
 from dataclasses import dataclass, field
 
 from factcheck.errors import LLMError
+from factcheck.extract.sentences import SentenceScorer, is_instruction, score_sentences
 from factcheck.llm.prompts import PromptLibrary
 from factcheck.llm.schemas import ExtractedClaim, ExtractionReply
 from factcheck.llm.structured import StructuredLLM, StructuredReply
-from factcheck.models import Article, Claim, Usage
+from factcheck.models import Article, Claim, SentenceRecord, Usage
 from factcheck.text import Span, closest_sentence, find_quote, split_sentences, words
 
 STEP = "extract"
@@ -32,6 +38,8 @@ class ExtractionSettings:
     context_sentences: int = 2
     max_claims_per_window: int = 8
     checkworthiness_threshold: float = 0.5
+    prefilter_threshold: float | None = None
+    """With a scorer: the cut-off of the window pre-filter (None: the scorer's own)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,10 @@ class ExtractionOutcome:
     failed_windows: list[WindowFailure] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     seconds: float = 0.0
+    sentences: list[SentenceRecord] = field(default_factory=list)
+    """Every sentence scored, with its status (empty when sentences were not scored)."""
+    skipped_windows: int = 0
+    """Windows the pre-filter kept from the model (no check-worthy sentence)."""
 
 
 @dataclass(frozen=True)
@@ -102,11 +114,16 @@ class ClaimExtractor:
     """Extracts anchored, decontextualised, de-duplicated claims from articles."""
 
     def __init__(
-        self, llm: StructuredLLM, prompts: PromptLibrary, settings: ExtractionSettings | None = None
+        self,
+        llm: StructuredLLM,
+        prompts: PromptLibrary,
+        settings: ExtractionSettings | None = None,
+        prefilter: SentenceScorer | None = None,
     ) -> None:
         self.llm = llm
         self.prompt = prompts.get(STEP)
         self.settings = settings or ExtractionSettings()
+        self.prefilter = prefilter
 
     @property
     def prompt_hash(self) -> str:
@@ -120,6 +137,8 @@ class ClaimExtractor:
         windows = make_windows(
             article.text, self.settings.window_sentences, self.settings.context_sentences
         )
+        if self.prefilter is not None:
+            windows = await self._prefilter(article, windows, outcome)
         outcome.windows = len(windows)
         replies = await asyncio.gather(
             *(self._ask(article, w) for w in windows), return_exceptions=True
@@ -152,6 +171,33 @@ class ClaimExtractor:
         outcome.claims = _dedupe(candidates, outcome)
         outcome.seconds = time.perf_counter() - started
         return outcome
+
+    async def _prefilter(
+        self, article: Article, windows: list[Window], outcome: ExtractionOutcome
+    ) -> list[Window]:
+        """Windows trimmed to their check-worthy sentences; windows without one dropped."""
+        assert self.prefilter is not None
+        cut = self.settings.prefilter_threshold
+        scored = await asyncio.to_thread(score_sentences, article.text, self.prefilter, cut)
+        outcome.sentences = [s.record() for s in scored]
+        keep = {(s.start, s.end) for s in scored if s.status == "checked"}
+        kept = []
+        for window in windows:
+            worthy = [s for s in window.sentences if (s.start, s.end) in keep]
+            if not worthy:
+                outcome.skipped_windows += 1
+                continue
+            first = window.sentences.index(worthy[0])
+            last = window.sentences.index(worthy[-1])
+            kept.append(
+                Window(
+                    passage=Span(worthy[0].start, worthy[-1].end),
+                    sentences=window.sentences[first : last + 1],
+                    before=window.before,
+                    after=window.after,
+                )
+            )
+        return kept
 
     async def _ask(self, article: Article, window: Window) -> StructuredReply:
         text = article.text
@@ -193,6 +239,11 @@ class ClaimExtractor:
                 )
                 return None
             outcome.repaired += 1
+        if is_instruction(claim_text) or is_instruction(span.of(text)):
+            outcome.rejected.append(
+                RejectedClaim(claim_text, item.quote, "instruction-like text, not a statement")
+            )
+            return None
         window_text = _window_text(article, window)
         if not _grounded(claim_text, window_text):
             outcome.rejected.append(
