@@ -25,6 +25,7 @@ from factcheck.models import (
     Evidence,
     Provenance,
     QuantityCheck,
+    RejectedCitation,
     Verdict,
     VerdictReason,
 )
@@ -92,12 +93,25 @@ def untrusted_passages(result: ClaimResult) -> dict[str, list[str]]:
 
 
 def withdraw(result: ClaimResult, reason: VerdictReason, note: str) -> dict[str, object]:
-    """The update that turns a committed verdict into NOT_ENOUGH_EVIDENCE, with its reason."""
+    """The update that turns a committed verdict into NOT_ENOUGH_EVIDENCE, with its reason.
+    Its citations support nothing any more: they move to the rejected citations (kept for
+    audit, never shown as the verdict's sources)."""
+    number = {e.chunk.id: e.number for e in result.evidence}
+    moved = [
+        RejectedCitation(
+            evidence_number=number.get(c.chunk_id, 1),
+            quote=c.quote,
+            reason=f"the {result.verdict} verdict it supported was withdrawn ({reason})",
+        )
+        for c in result.citations
+    ]
     return {
         "verdict": Verdict.NOT_ENOUGH_EVIDENCE,
         "confidence": min(result.confidence, DOWNGRADED_CONFIDENCE),
         "reason": reason,
         "notes": [*result.notes, note],
+        "citations": [],
+        "rejected_citations": [*result.rejected_citations, *moved],
     }
 
 
