@@ -1,6 +1,6 @@
 """False-positive rate of the prompt-injection detector on ordinary text.
 
-Runs `factcheck.retrieval.injection.scan` over passages that contain no attack — the seed
+Runs `factcheck.injection.scan` over passages that contain no attack — the seed
 reference notes and the seed news article, the Check-COVID corpus (abstracts), the
 Climate-FEVER evidence sentences and the Factcheck-GPT documents (its extraction documents and
 the web evidence passages of its stance pairs) — and prints, per corpus, the passages scanned
@@ -32,10 +32,10 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from factcheck.config import Settings
 from factcheck.errors import FactcheckError
 from factcheck.evals.datasets import load_corpus, load_extraction, load_verification
+from factcheck.injection import RULE_NAMES, scan
 from factcheck.io.inputs import Source, read_articles, read_sources
 from factcheck.models import Article
 from factcheck.retrieval.chunking import split_source
-from factcheck.retrieval.injection import RULE_NAMES, scan
 
 Passages = Iterator[tuple[str, str]]
 

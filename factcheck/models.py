@@ -107,7 +107,7 @@ class SourceChunk(_Frozen):
     injection_rules: list[str] = Field(
         default_factory=list,
         description="Prompt-injection rules that fired on the text at ingest "
-        "(`factcheck.retrieval.injection`); empty when none did or the chunk predates the scan.",
+        "(`factcheck.injection`); empty when none did or the chunk predates the scan.",
     )
 
     @property

@@ -37,7 +37,7 @@ LAYERS: dict[str, int] = {
     "__init__": 8,
     "__main__": 8,
 }
-CORE = {"models", "config", "errors", "text", "language"}
+CORE = {"models", "config", "errors", "text", "language", "injection"}
 SETTINGS_READERS = {"app", "api", "cli", "evals", "__init__", "config"}
 
 

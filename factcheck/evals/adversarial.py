@@ -37,10 +37,10 @@ from pathlib import Path
 from factcheck.app import build_llm, make_verifier
 from factcheck.config import REPO_DIR, Settings, load_settings
 from factcheck.extract import ClaimExtractor, ExtractionSettings
+from factcheck.injection import scan
 from factcheck.llm.prompts import PromptLibrary
 from factcheck.llm.structured import StructuredLLM
 from factcheck.models import Article, Claim, ClaimType, Evidence, Provenance, SourceChunk
-from factcheck.retrieval.injection import scan
 from factcheck.text import words
 from factcheck.verify.base import ClaimVerifier
 from factcheck.verify.llm import LLMVerifier

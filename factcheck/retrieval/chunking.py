@@ -10,9 +10,9 @@ from typing import Any
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from factcheck.errors import IngestError
+from factcheck.injection import scan
 from factcheck.io.inputs import Source
 from factcheck.models import SourceChunk, content_id
-from factcheck.retrieval.injection import scan
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from factcheck.injection import defang, scan
 from factcheck.llm.schemas import VerificationReply
 from factcheck.models import (
     Citation,
@@ -16,7 +17,6 @@ from factcheck.models import (
     RejectedCitation,
     SourceChunk,
 )
-from factcheck.retrieval.injection import defang, scan
 from factcheck.text import find_quote, neutralize_tags
 
 LOWEST_TIER = 3

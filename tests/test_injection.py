@@ -11,9 +11,9 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from factcheck.app import store_settings
 from factcheck.config import REPO_DIR, Settings
+from factcheck.injection import RULE_NAMES, RULES, defang, scan
 from factcheck.io.inputs import Source
 from factcheck.retrieval.chunking import chunk_from, split_source
-from factcheck.retrieval.injection import RULE_NAMES, RULES, defang, scan
 from factcheck.retrieval.store import ReferenceStore
 from factcheck.testing.doubles import HashEmbedding
 
