@@ -32,12 +32,12 @@ from factcheck.evals.matching import Embed, cosine_matrix, greedy_matches
 from factcheck.evals.records import ERROR_LABEL, CaseRecord, CaseUsage, ExtractionDetail
 from factcheck.evals.suites import STAGE_PROMPTS, Task
 from factcheck.extract import ClaimExtractor, OfflineExtractor
+from factcheck.io.claims import plain_claim
 from factcheck.llm.cache import CacheTally, count_hits
 from factcheck.models import (
     Article,
     Claim,
     ClaimResult,
-    ClaimType,
     Evidence,
     Provenance,
     SourceChunk,
@@ -68,15 +68,7 @@ class EvalContext:
 
 def claim_for(case_id: str, text: str) -> Claim:
     """A claim given as text (no article): quote and claim are the text itself."""
-    return Claim.make(
-        article_id=case_id,
-        text=text,
-        quote=text,
-        start=0,
-        end=len(text),
-        claim_type=ClaimType.OTHER,
-        checkworthiness=1.0,
-    )
+    return plain_claim(text, article_id=case_id)
 
 
 def _provenance(app: App) -> Provenance:

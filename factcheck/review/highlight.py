@@ -1,13 +1,14 @@
 """Text pieces for the claim page: the claim in its article, cited words in evidence passages,
-and the only links ever rendered (absolute http/https URLs). Templates escape every piece."""
+(links go through `reports.html_parts.safe_url`: absolute http/https only). Templates escape
+every piece."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from factcheck.models import Citation, SourceChunk
+from factcheck.reports.html_parts import safe_url
 
 CONTEXT_CHARS = 400
 
@@ -21,19 +22,10 @@ class Piece:
 
 
 def http_url(url: str | None) -> str | None:
-    """The URL if it is an absolute http(s) URL without spaces or control characters."""
-    if not url:
-        return None
-    url = url.strip()
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:
-        return None
-    if any(ch.isspace() or ord(ch) < 32 or ch in "<>\"'`\\" for ch in url):
-        return None
-    return url
+    """`safe_url`, also refusing quote, angle-bracket, backtick and backslash characters (the
+    desk puts URLs in attributes of its own templates)."""
+    safe = safe_url(url)
+    return safe if safe and not any(ch in "<>\"'`\\" for ch in safe) else None
 
 
 def in_context(text: str, start: int, end: int, chars: int = CONTEXT_CHARS) -> list[Piece] | None:

@@ -13,9 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-RUNS = sorted(
-    [*ROOT.glob("evals/baselines/*/run*.jsonl"), *ROOT.glob("evals/examples/*/*.jsonl")]
-)
+RUNS = sorted([*ROOT.glob("evals/baselines/*/run*.jsonl"), *ROOT.glob("evals/examples/*/*.jsonl")])
 COMMITTED = {"SUPPORTED", "REFUTED", "CONFLICTING"}
 LEGACY = {
     # local 0.5B LLM runs of 2026-11-28, before committed verdicts needed a valid citation
