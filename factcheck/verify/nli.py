@@ -26,7 +26,7 @@ sure a verdict says it is, never which verdict it is.
    refuting sentence's source (P(REFUTED) ≥ ``decide_threshold``) becomes REFUTED (reason
    ``corroboration``). Sentences of passages flagged as possible prompt injection count for
    nothing (all their probability moves to NOT_ENOUGH_EVIDENCE).
-5. Abstention: a SUPPORTED or REFUTED verdict whose calibrated confidence is below
+5. Abstention: a SUPPORTED, REFUTED or CONFLICTING verdict whose calibrated confidence is below
    ``commit_threshold`` (chosen on dev data for precision; see the model card) becomes
    NOT_ENOUGH_EVIDENCE with the reason ``undecided_offline`` and the leaning in the rationale.
 
@@ -326,6 +326,15 @@ def aggregate(sentences: Sequence[ScoredSentence], settings: NLISettings) -> Dec
     if sup and s >= t and credible(sup[0]) and refuting and refuting[0].p_raw(Verdict.REFUTED) >= t:
         against = refuting[0]
         confidence = min(sup[0].p(Verdict.SUPPORTED), against.p(Verdict.REFUTED))
+        if confidence < settings.commit_threshold:
+            return Decision(
+                Verdict.NOT_ENOUGH_EVIDENCE,
+                round(1.0 - confidence, 4),
+                (),
+                VerdictReason.UNDECIDED_OFFLINE,
+                leaning=Verdict.CONFLICTING,
+                leaning_on=against,
+            )
         return Decision(Verdict.CONFLICTING, round(confidence, 4), (sup[0], against))
     reason = VerdictReason.EVIDENCE
     if max(s, r) >= settings.decide_threshold:

@@ -249,3 +249,15 @@ def test_supported_on_a_lower_tier_source_alone_is_withdrawn_when_a_better_one_w
     assert checked.verdict is Verdict.NOT_ENOUGH_EVIDENCE
     assert checked.reason is VerdictReason.CORROBORATION
     assert any("tier-3" in n and "tier-1" in n for n in checked.notes)
+
+
+def test_conflicting_abstains_below_the_commit_threshold_too():
+    from factcheck.verify.nli import aggregate
+
+    one = tiered("The bridge opened in 2019.", 1, "City", 1)
+    two = tiered("The bridge has not opened yet.", 2, "Daily", 2)
+    settings = NLISettings(commit_threshold=0.8, conflict_threshold=0.5)
+    decision = aggregate([scored(one, (0.8, 0.1, 0.1)), scored(two, (0.3, 0.6, 0.1))], settings)
+    assert decision.verdict is Verdict.NOT_ENOUGH_EVIDENCE
+    assert decision.reason is VerdictReason.UNDECIDED_OFFLINE
+    assert decision.leaning is Verdict.CONFLICTING
