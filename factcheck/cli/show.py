@@ -97,8 +97,6 @@ def render(found: Found, console: Console) -> None:
     ]
     verdict_rows += [("number check", q.describe()) for q in r.aligned_quantity_checks]
     verdict_rows += [("note", note) for note in r.notes]
-    if r.unscored_sentences:
-        verdict_rows.append(("unscored", f"{r.unscored_sentences} evidence sentences"))
     if r.stale_evidence:
         verdict_rows.append(
             ("stale evidence", Text(f"newest cited source {r.evidence_age_days} days old", "red"))

@@ -578,7 +578,14 @@ class NLIVerifier:
         report = quantity_report(claim.text, [c.quote for c in citations])
         checks = recorded(report, {c.quote: c.chunk_id for c in citations})
         checks += [check for check in aligned if check not in checks]
-        notes = [f"{unscored} evidence sentences not scored"] if unscored else []
+        notes = (
+            [
+                f"{unscored} evidence sentence{'s' if unscored != 1 else ''} not scored (over "
+                f"the cap of {self.settings.max_sentences}, or not in a language the model reads)"
+            ]
+            if unscored
+            else []
+        )
         return ClaimResult(
             id=self.result_id(claim, shown, provenance),
             claim=claim,
