@@ -116,3 +116,45 @@ def test_evidence_block_defangs_injected_tags():
     )
     block = render_evidence([evil])
     assert block.count("</evidence>") == 1 and block.count("<evidence") == 1
+
+
+async def test_a_supported_reply_citing_another_number_is_re_asked_once_then_withdrawn():
+    from factcheck.models import Verdict, VerdictReason
+    from factcheck.verify.checks import enforce
+
+    claim = CLAIM.model_copy(
+        update={
+            "text": "Mexico transferred 52 cartel figures to the United States in January 2026."
+        }
+    )
+    wrong = reply([{"evidence": 1, "quote": "Mexico transferred 37 cartel figures"}])
+    chat = FakeChatModel(replies=[wrong, wrong])
+    llm = StructuredLLM(chat, max_reasks=1)
+    v = LLMVerifier(llm, PromptLibrary(default_prompts_dir()), relevance_threshold=0.25)
+    result = await v.verify(claim, EVIDENCE, PROVENANCE)
+    assert chat.calls == 2, "one re-ask showing the mismatch"
+    assert any("quantity mismatch flagged, re-asked" in n for n in result.notes)
+    checked = enforce(result)
+    assert checked.verdict is Verdict.NOT_ENOUGH_EVIDENCE
+    assert checked.reason is VerdictReason.QUANTITY_MISMATCH
+
+
+async def test_a_corrected_reply_after_the_re_ask_stands():
+    from factcheck.models import Verdict
+
+    claim = CLAIM.model_copy(
+        update={
+            "text": "Mexico transferred 52 cartel figures to the United States in January 2026."
+        }
+    )
+    wrong = reply([{"evidence": 1, "quote": "Mexico transferred 37 cartel figures"}])
+    right = reply([{"evidence": 1, "quote": "Mexico transferred 37 cartel figures"}], "REFUTED")
+    chat = FakeChatModel(replies=[wrong, right])
+    v = LLMVerifier(
+        StructuredLLM(chat, max_reasks=1),
+        PromptLibrary(default_prompts_dir()),
+        relevance_threshold=0.25,
+    )
+    result = await v.verify(claim, EVIDENCE, PROVENANCE)
+    assert chat.calls == 2
+    assert result.verdict is Verdict.REFUTED
