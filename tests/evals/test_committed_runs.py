@@ -17,7 +17,6 @@ RUNS = sorted([*ROOT.glob("evals/baselines/*/run*.jsonl"), *ROOT.glob("evals/exa
 COMMITTED = {"SUPPORTED", "REFUTED", "CONFLICTING"}
 LEGACY = {
     # local 0.5B LLM runs of 2026-11-28, before committed verdicts needed a valid citation
-    "evals/baselines/verification-fever-local-llm/run.jsonl": 21,
     "evals/examples/prompt-comparison/baseline.jsonl": 7,
     "evals/examples/prompt-comparison/run.jsonl": 5,
 }
