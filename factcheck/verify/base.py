@@ -4,6 +4,7 @@ must be a passage shown, and its quote must occur in that passage)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Protocol
 
 from factcheck.injection import defang, scan
@@ -26,7 +27,13 @@ LOWEST_TIER = 3
 def injection_rules(chunk: SourceChunk) -> list[str]:
     """Prompt-injection rules that fire on the chunk: recorded at ingest, else scanned now (the
     second scan, when evidence is assembled, catches chunks stored before the scan existed)."""
-    return list(chunk.injection_rules) or scan(chunk.text).rules
+    return list(chunk.injection_rules) or list(_scanned_rules(chunk.text))
+
+
+@lru_cache(maxsize=4096)
+def _scanned_rules(text: str) -> tuple[str, ...]:
+    # One scan per passage text, however many checks (prompt, NLI sentences, final checks) ask.
+    return tuple(scan(text).rules)
 
 
 def effective_tier(chunk: SourceChunk, tiers_in_use: bool) -> int | None:
@@ -62,16 +69,12 @@ def render_evidence(evidence: list[Evidence]) -> str:
             label += f" — tier {chunk.credibility_tier}"
         label = neutralize_tags(label).replace('"', "'")
         rules = injection_rules(chunk)
-        if rules:
-            # Shown defanged and labelled: the model sees the attempt as data, not orders.
-            blocks.append(
-                f'<evidence number="{item.number}" source="{label}" trust="untrusted: '
-                f'{", ".join(rules)}">\n{neutralize_tags(defang(chunk.text))}\n</evidence>'
-            )
-            continue
+        # A flagged passage is shown defanged and labelled: the model sees the attempt as data.
+        trust = f' trust="untrusted: {", ".join(rules)}"' if rules else ""
+        text = defang(chunk.text) if rules else chunk.text
         blocks.append(
-            f'<evidence number="{item.number}" source="{label}">\n'
-            f"{neutralize_tags(chunk.text)}\n</evidence>"
+            f'<evidence number="{item.number}" source="{label}"{trust}>\n'
+            f"{neutralize_tags(text)}\n</evidence>"
         )
     return "\n\n".join(blocks) if blocks else "(no evidence)"
 

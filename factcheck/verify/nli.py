@@ -85,7 +85,7 @@ from factcheck.verify.base import (
     tiers_in_use,
 )
 from factcheck.verify.checks import quantity_report, recorded
-from factcheck.verify.quantities import parse_quantities
+from factcheck.verify.quantities import QuantityComparison, QuantityReport
 
 if TYPE_CHECKING:
     import onnxruntime as ort
@@ -417,22 +417,27 @@ def check_numbers(
 ) -> tuple[list[ScoredSentence], list[QuantityCheck]]:
     """Apply the number check of the module docstring to scored sentences; also returns the
     aligned comparisons (consistent or contradicting) found in any of them."""
-    if not parse_quantities(claim):
+    report = quantity_report(claim, [s.text for s in scored])  # parses the claim once
+    if not report.claim_quantities:
         return scored, []
+    by_sentence: dict[str, list[QuantityComparison]] = {}
+    for comparison in report.comparisons:
+        by_sentence.setdefault(comparison.sentence, []).append(comparison)
     out, aligned = [], []
     for sentence in scored:
-        report = quantity_report(claim, [sentence.text])
+        comparisons = tuple(by_sentence.get(sentence.text, ()))
+        own = QuantityReport(claim, comparisons, report.claim_quantities)
         aligned += [
             check
-            for check in recorded(report, {sentence.text: sentence.evidence.chunk.id})
+            for check in recorded(own, {sentence.text: sentence.evidence.chunk.id})
             if check.outcome != "unrelated"
         ]
-        if report.contradicted and sentence.raw[0] > sentence.raw[1]:
+        if own.contradicted and sentence.raw[0] > sentence.raw[1]:
             out.append(_swap(sentence, 0, 1, "its number or date differs from the claim's"))
         elif (
             sentence.top is Verdict.REFUTED
-            and report.comparisons
-            and all(c.outcome == "unrelated" for c in report.comparisons)
+            and comparisons
+            and all(c.outcome == "unrelated" for c in comparisons)
         ):
             out.append(_swap(sentence, 1, 2, None))
         else:
@@ -575,9 +580,6 @@ class NLIVerifier:
             name = VERIFIER_NAME
         provenance.timings["verify"] = time.perf_counter() - started
         citations = [Citation.from_chunk(s.evidence.chunk, s.text) for s in decision.deciding]
-        report = quantity_report(claim.text, [c.quote for c in citations])
-        checks = recorded(report, {c.quote: c.chunk_id for c in citations})
-        checks += [check for check in aligned if check not in checks]
         notes = (
             [
                 f"{unscored} evidence sentence{'s' if unscored != 1 else ''} not scored (over "
@@ -597,7 +599,8 @@ class NLIVerifier:
             provenance=provenance,
             verifier=name,
             reason=decision.reason,
-            quantity_checks=checks,
+            # The citations' own comparisons are added by `checks.enforce`, as for any verifier.
+            quantity_checks=aligned,
             unscored_sentences=unscored,
             notes=notes,
         )
