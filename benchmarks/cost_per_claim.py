@@ -46,8 +46,8 @@ from factcheck.app import build_app, make_embedder, store_settings
 from factcheck.config import Settings
 from factcheck.evals.corpora import CorpusStores
 from factcheck.evals.datasets import load_extraction, load_retrieval
-from factcheck.evals.stages import claim_for
 from factcheck.extract import make_windows
+from factcheck.io.claims import plain_claim
 from factcheck.io.inputs import read_articles, read_sources
 from factcheck.llm.pricing import Price, cost_usd, load_price_table, price_for
 from factcheck.models import Article, ClaimResult, Usage
@@ -189,7 +189,9 @@ def checkcovid(url: str, tmp: Path, n: int) -> dict:
     store = corpora.store("check-covid")
     app = build_app(settings, store=store)
     cases = load_retrieval("check-covid", "dev")[:n]
-    records = asyncio.run(app.pipeline.check_claims([claim_for(c.id, c.claim) for c in cases]))
+    records = asyncio.run(
+        app.pipeline.check_claims([plain_claim(c.claim, article_id=c.id) for c in cases])
+    )
     results = [r for r in records if isinstance(r, ClaimResult)]
     usage = Usage()
     for r in results:

@@ -9,7 +9,7 @@
 * `seed`: the seed article through `factcheck.app.make_extractor` (the product wiring): every
   claim with its speaker, the sentence statuses, LLM calls/tokens and seconds.
 * `fcgpt`: Factcheck-GPT extraction documents of one split of the project's held-back
-  convention (`training.nli.splits.split_of("factcheck-gpt:doc:<d>")`: `dev` = held back from
+  convention (`factcheck.evals.splits.split_of("factcheck-gpt:doc:<d>")`: `dev` = held back from
   every training, `train` = the rest, for tuning); claim recall/precision exactly as the evals
   harness computes them (MiniLM cosine >= 0.85, one-to-one), quote anchoring.
 * `ct19`: MAP of the sentence ranking on the CT19 debates held back from the head's training
@@ -33,12 +33,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from training.nli.splits import split_of  # noqa: E402
-
 from factcheck.app import build_llm, make_extractor, make_scorer  # noqa: E402
 from factcheck.config import Settings  # noqa: E402
 from factcheck.evals.datasets import load_checkworthiness, load_extraction  # noqa: E402
 from factcheck.evals.matching import cosine_matrix, greedy_matches  # noqa: E402
+from factcheck.evals.metrics import average_precision  # noqa: E402
+from factcheck.evals.splits import split_of  # noqa: E402
 from factcheck.extract.sentences import not_factual_reason  # noqa: E402
 from factcheck.llm.prompts import PromptLibrary  # noqa: E402
 from factcheck.models import Article  # noqa: E402
@@ -113,16 +113,6 @@ def fcgpt(args: argparse.Namespace) -> None:
         f"claims/doc {emitted / len(cases):.2f}  LLM calls {calls}  tokens {tokens}  "
         f"{time.perf_counter() - started:.0f} s"
     )
-
-
-def average_precision(labels: list[int], scores: list[float]) -> float:
-    order = sorted(range(len(scores)), key=lambda i: -scores[i])
-    hits, total = 0, 0.0
-    for rank, i in enumerate(order, start=1):
-        if labels[i]:
-            hits += 1
-            total += hits / rank
-    return total / hits if hits else 0.0
 
 
 def ct19(args: argparse.Namespace) -> None:

@@ -75,13 +75,24 @@ class RunOutcome:
     @property
     def results_path(self) -> Path:
         """The run's results file."""
-        return self.run_dir / RunDirectory(self.run_dir).results.name
+        return RunDirectory(self.run_dir).results
 
 
 def describe_store(app: App) -> dict[str, object]:
     """What the run header records of the store (a bare retriever has no description)."""
     describe = getattr(app.store, "describe", None)
     return describe() if callable(describe) else {"retriever": type(app.store).__name__}
+
+
+def check_new_run(run_dir: Path, *, resume: bool) -> None:
+    """Raise `FactcheckError` when `run_dir` already holds a run and `resume` is not set
+    (callers check before building an app, which is slow; `run_job` checks again)."""
+    results = RunDirectory(run_dir).results
+    if not resume and results.exists():
+        raise FactcheckError(
+            f"{results} exists: use --resume {run_dir} to continue that run, or choose "
+            "another --out folder"
+        )
 
 
 def run_job(
@@ -113,11 +124,7 @@ def run_job(
             f"Dropped an incomplete final block ({state.dropped_bytes} bytes); its "
             "item will be redone."
         )
-    if not resume and runs.results.exists():
-        raise FactcheckError(
-            f"{runs.results} exists: use --resume {run_dir} to continue that "
-            "run, or choose another --out folder"
-        )
+    check_new_run(run_dir, resume=resume)
     pipeline = app.pipeline
     budget = budget or Budget()
 

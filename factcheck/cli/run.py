@@ -14,7 +14,7 @@ from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from factcheck.cli.common import AsOf, cli_settings, fail, with_as_of
-from factcheck.cli.job import Budget, RunOutcome, parse_shard, run_job
+from factcheck.cli.job import Budget, RunOutcome, check_new_run, parse_shard, run_job
 from factcheck.cli.terminal import (
     EXIT_OK,
     EXIT_PARTIAL,
@@ -84,11 +84,7 @@ def run_in_terminal(
     """Build the app, run the job with a progress bar, print the summary; the exit code."""
     from factcheck.app import build_app, build_batch_app, price_of
 
-    if not resume and RunDirectory(run_dir).results.exists():
-        raise FactcheckError(
-            f"{RunDirectory(run_dir).results} exists: use --resume {run_dir} to continue that "
-            "run, or choose another --out folder"
-        )
+    check_new_run(run_dir, resume=resume)
     application = (
         build_app(settings)
         if batch is None

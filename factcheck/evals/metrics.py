@@ -332,3 +332,15 @@ def risk_coverage(
         precision = sum(kept) / len(kept) if kept else None
         points.append(CoveragePoint(t, len(kept) / n_all, precision, len(kept)))
     return points
+
+
+def average_precision(labels: Sequence[int], scores: Sequence[float]) -> float:
+    """AP of the ranking by score (ties keep input order), as the CheckThat! 2019 scorer:
+    the mean of precision at each positive's rank (0 when there is no positive)."""
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])
+    hits, total = 0, 0.0
+    for rank, i in enumerate(order, start=1):
+        if labels[i]:
+            hits += 1
+            total += hits / rank
+    return total / hits if hits else 0.0

@@ -36,7 +36,6 @@ from factcheck.io.claims import plain_claim
 from factcheck.llm.cache import CacheTally, count_hits
 from factcheck.models import (
     Article,
-    Claim,
     ClaimResult,
     Evidence,
     Provenance,
@@ -64,11 +63,6 @@ class EvalContext:
     corpora: CorpusStores
     embed: Embed
     max_cases_in_flight: int = 8
-
-
-def claim_for(case_id: str, text: str) -> Claim:
-    """A claim given as text (no article): quote and claim are the text itself."""
-    return plain_claim(text, article_id=case_id)
 
 
 def _provenance(app: App) -> Provenance:
@@ -158,7 +152,7 @@ async def verification_case(ctx: EvalContext, task: Task, case: VerificationCase
     async def work(rec: CaseRecord, tally: CacheTally) -> None:
         verifier = ctx.app.pipeline.verifier
         result = await verifier.verify(
-            claim_for(case.id, case.claim), evidence_for(case), _provenance(ctx.app)
+            plain_claim(case.claim, article_id=case.id), evidence_for(case), _provenance(ctx.app)
         )
         _fill_verdict(rec, result, tally)
         rec.cited_ids = [c.chunk_id for c in result.citations]
@@ -259,7 +253,7 @@ async def e2e_case(ctx: EvalContext, task: Task, case: RetrievalCase) -> CaseRec
             embedder=store.embedder_name,
             collection=f"eval-{dataset_slug(task.dataset)}",
         )
-        (outcome,) = await pipeline.check_claims([claim_for(case.id, case.claim)])
+        (outcome,) = await pipeline.check_claims([plain_claim(case.claim, article_id=case.id)])
         if not isinstance(outcome, ClaimResult):
             raise RuntimeError(f"{outcome.stage}: {outcome.message}")
         _fill_verdict(rec, outcome, tally)

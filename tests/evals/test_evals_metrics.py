@@ -185,3 +185,11 @@ def test_risk_coverage_default_thresholds_and_errors() -> None:
         m.risk_coverage([], [], [])
     with pytest.raises(ValueError):
         m.risk_coverage([0.5], [True], [True, False])
+
+
+def test_average_precision_by_hand():
+    from factcheck.evals.metrics import average_precision
+
+    # ranking by score: pos (1/1), neg, pos (2/3) → (1 + 2/3) / 2
+    assert average_precision([1, 0, 1], [0.9, 0.8, 0.7]) == pytest.approx((1 + 2 / 3) / 2)
+    assert average_precision([0, 0], [0.5, 0.4]) == 0.0

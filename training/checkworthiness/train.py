@@ -15,7 +15,7 @@ product runs the head with onnxruntime only.
 Data (shared data folder, never copied into the repository):
 * Factcheck-GPT (Apache-2.0): sentence check-worthiness (subtask 1), the annotated claims
   (factual → 1, opinion / not_a_claim → 0) and the prompts put to ChatGPT (questions → 0).
-  Documents are split with the project's convention (`training.nli.splits.split_of`, ~30% dev).
+  Documents are split with the project's convention (`factcheck.evals.splits.split_of`, ~30% dev).
 * Check-COVID train claims (MIT): news claims, all check-worthy (never its dev split).
 * `data/seed_negatives.txt`: 77 non-check-worthy sentences written for this project (greetings,
   procedure, feelings, opinions, promises, questions, requests), label 0.
@@ -41,7 +41,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from training.nli.splits import factcheck_gpt_key, split_of
 
 from factcheck.evals.datasets import (
     datasets_dir,
@@ -50,6 +49,8 @@ from factcheck.evals.datasets import (
     load_verification,
     shared_data_dir,
 )
+from factcheck.evals.metrics import average_precision
+from factcheck.evals.splits import factcheck_gpt_key, split_of
 from factcheck.extract.checkworthiness import CUE_NAMES, HEAD_FILE, META_FILE, cue_matrix
 from factcheck.retrieval.embeddings import EMBEDDER_INFO, MiniLMEmbeddingFunction
 
@@ -278,18 +279,6 @@ def sample_weights(rows: Sequence[Row]) -> Array:
 
 
 # --------------------------------------------------------------------------- metrics
-
-
-def average_precision(labels: Sequence[int], scores: Sequence[float]) -> float:
-    """AP of the ranking by score (ties keep input order), as the CheckThat! 2019 scorer."""
-    order = sorted(range(len(scores)), key=lambda i: -scores[i])
-    hits, total = 0, 0.0
-    for rank, i in enumerate(order, start=1):
-        if labels[i]:
-            hits += 1
-            total += hits / rank
-    n_pos = sum(labels)
-    return total / n_pos if n_pos else 0.0
 
 
 def ct19_map(rows: Sequence[Row], scores: Array) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 measure risk–coverage, on the product path (`NLIVerifier.decide`, number check included).
 
 Settings are chosen on the *calibration* split (claims never trained on and never used for
-reporting: `training/nli/splits.py`); the dev splits are only measured. Run from the
+reporting: `factcheck/evals/splits.py`); the dev splits are only measured. Run from the
 repository root in the product venv, under `nice`::
 
     nice -n 10 python -m training.nli.abstention --out training/nli/runs/DATE
