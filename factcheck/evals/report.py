@@ -57,7 +57,7 @@ RETRIEVAL_COLUMNS = (
 MODE_NAMES = {"dense": "dense", "lexical": "BM25", "hybrid": "hybrid (RRF)"}
 
 
-def _hybrid_name(retrieval: dict[str, object]) -> str:
+def hybrid_name(retrieval: dict[str, object]) -> str:
     """How the hybrid ranking was fused, from the run's retrieval settings (runs recorded
     before the fusion setting existed used plain RRF)."""
     fusion = retrieval.get("fusion", "rrf")
@@ -275,7 +275,7 @@ def run_tables(run: EvalRun) -> list[Table]:
         )
     tables += verdict_detail_tables(by_stage["verification"] + by_stage["e2e"])
     if by_stage["retrieval"]:
-        names = {**MODE_NAMES, "hybrid": _hybrid_name(s.retrieval)}
+        names = {**MODE_NAMES, "hybrid": hybrid_name(s.retrieval)}
         rows = [
             [t.task, names[mode], fmt(int(t.metrics.get("queries") or 0))]
             + [fmt(t.metrics.get(f"{mode}.{k}")) for k, _ in RETRIEVAL_COLUMNS]

@@ -158,7 +158,7 @@ def raw_text_of(message: BaseMessage | None) -> str | None:
     return content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
 
 
-def _is_schema_rejection(exc: Exception) -> bool:
+def is_schema_rejection(exc: Exception) -> bool:
     """True when a server refused `response_format=json_schema` itself (not our content)."""
     text = str(exc).lower()
     return any(s in text for s in ("response_format", "json_schema", "schema")) and any(
@@ -379,7 +379,7 @@ class StructuredLLM:
             conversation.append(HumanMessage(content=_reask_text(error)))
             raise InvalidOutput(error, None) from exc
         except Exception as exc:
-            if self.method == "json_schema" and _is_schema_rejection(exc):
+            if self.method == "json_schema" and is_schema_rejection(exc):
                 log.warning(
                     "%s rejected json_schema output; using function_calling instead",
                     self.model_name,

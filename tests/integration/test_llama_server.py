@@ -19,7 +19,7 @@ from factcheck.app import build_llm
 from factcheck.config import Settings
 from factcheck.extract import ClaimExtractor, ExtractionSettings
 from factcheck.llm.prompts import PromptLibrary
-from factcheck.llm.structured import _is_schema_rejection
+from factcheck.llm.structured import is_schema_rejection
 from factcheck.models import Article, Evidence, Provenance, SourceChunk, content_id
 from factcheck.verify.llm import LLMVerifier
 
@@ -76,7 +76,7 @@ async def test_json_schema_is_rejected_by_the_server_and_replaced_by_function_ca
     with pytest.raises(openai.InternalServerError) as info:
         await raw.ainvoke(TINY_MESSAGES)
     assert "json_schema" in str(info.value) and "response_format" in str(info.value)
-    assert _is_schema_rejection(info.value)
+    assert is_schema_rejection(info.value)
 
     # sdk_max_retries=0: with the default 3 the SDK repeats the 500 three times (with backoff)
     # before StructuredLLM sees it; the outcome is the same.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from factcheck.llm.structured import _is_schema_rejection
+from factcheck.llm.structured import is_schema_rejection
 
 # str() of the openai.InternalServerError that llama-cpp-python 0.3.36's server returns for
 # `response_format={"type": "json_schema", ...}` (recorded from a real server).
@@ -17,9 +17,9 @@ LLAMA_CPP_SERVER_500 = (
 
 
 def test_llama_cpp_server_json_schema_rejection_is_recognised():
-    assert _is_schema_rejection(Exception(LLAMA_CPP_SERVER_500))
+    assert is_schema_rejection(Exception(LLAMA_CPP_SERVER_500))
 
 
 def test_other_server_errors_are_not_schema_rejections():
-    assert not _is_schema_rejection(Exception("Error code: 500 - model crashed"))
-    assert not _is_schema_rejection(Exception("Connection refused"))
+    assert not is_schema_rejection(Exception("Error code: 500 - model crashed"))
+    assert not is_schema_rejection(Exception("Connection refused"))

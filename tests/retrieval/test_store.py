@@ -169,7 +169,7 @@ def test_errors_and_duplicates_are_reported(store: ReferenceStore) -> None:
 def test_batches_stay_within_max_batch_size(
     store: ReferenceStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store._client, "get_max_batch_size", lambda: 3)
+    monkeypatch.setattr(store.client, "get_max_batch_size", lambda: 3)
     sizes: list[int] = []
     upsert = store._collection.upsert
 
@@ -205,7 +205,7 @@ def test_reopen_with_another_embedder_fails(settings: Settings) -> None:
 
 def test_collection_is_cosine_and_telemetry_off(store: ReferenceStore) -> None:
     assert store._collection.configuration_json["hnsw"]["space"] == "cosine"
-    assert store._client.get_settings().anonymized_telemetry is False
+    assert store.client.get_settings().anonymized_telemetry is False
     described = store.describe()
     assert described["mode"] == "embedded" and described["embedder"] == "factcheck-test-hash"
     assert described["chunks"] == 0 and described["collection"] == "refs"
@@ -279,7 +279,9 @@ def test_date_filter_applies_to_dense_and_lexical(store: ReferenceStore) -> None
     assert all(e.chunk.published and e.chunk.published <= date(2021, 1, 1) for e in strict)
     lexical = store._lexical_search("inflation 2022", 4, date(2021, 1, 1), True, None)
     dense = store._dense(
-        np.asarray(store._ef(["inflation 2022"])), 4, {"published_int": {"$lte": 20210101}}
+        np.asarray(store.embedding_function(["inflation 2022"])),
+        4,
+        {"published_int": {"$lte": 20210101}},
     )
     new_ids = {i for i, (_, m) in all_chunks(store).items() if m["source_id"] == "new"}
     assert not new_ids & {i for i, _ in lexical} and not new_ids & {i for i, _ in dense[0]}
@@ -320,12 +322,12 @@ def test_hybrid_finds_exact_number_that_dense_misses(store: ReferenceStore) -> N
     )
     store.ingest([*distractors, target])
     query = "jobless rate 7.3 percent March"
-    dense_only = store._dense(np.asarray(store._ef([query])), 5, None)[0]
+    dense_only = store._dense(np.asarray(store.embedding_function([query])), 5, None)[0]
     assert "t" not in {all_chunks(store)[i][1]["source_id"] for i, _ in dense_only}
     evidence = store.search(query, k=5, candidates=5)
     hit = next(e for e in evidence if e.chunk.source_id == "t")
     assert hit.lexical_rank == 1 and hit.dense_rank is None
-    vectors = store._ef([query, target.text])
+    vectors = store.embedding_function([query, target.text])
     expected = float(np.dot(vectors[0], vectors[1]))
     assert hit.dense_similarity == pytest.approx(expected, abs=1e-5)
 

@@ -15,8 +15,7 @@ from factcheck.llm.fake import FakeChatModel
 from factcheck.llm.prompts import PromptLibrary
 from factcheck.llm.structured import StructuredLLM
 from factcheck.models import Claim, ClaimType, Evidence, Provenance, Verdict
-from factcheck.retrieval.onnx import packaged_file
-from factcheck.retrieval.onnx import sha256_file as _sha256
+from factcheck.retrieval.onnx import packaged_file, sha256_file
 from factcheck.testing.doubles import chunk
 from factcheck.text import split_sentences
 from factcheck.verify.cascade import CascadeVerifier
@@ -104,7 +103,7 @@ def test_shipped_model_matches_its_calibration(shipped: NLIVerifier):
     path = packaged_file("assets/nli/nli-minilm-int8.onnx")
     assert path.stat().st_size <= 25 * 1024 * 1024
     calibration = Calibration.load()
-    assert calibration.model_sha256 == _sha256(path) == shipped.model.sha256
+    assert calibration.model_sha256 == sha256_file(path) == shipped.model.sha256
     assert 0.2 < shipped.model.temperature < 10
     probs = shipped.model.probabilities(["a claim"], ["some evidence"])
     assert probs.shape == (1, 3) and abs(float(probs.sum()) - 1.0) < 1e-5

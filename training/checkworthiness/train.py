@@ -53,6 +53,7 @@ from factcheck.evals.metrics import average_precision
 from factcheck.evals.splits import factcheck_gpt_key, split_of
 from factcheck.extract.checkworthiness import CUE_NAMES, HEAD_FILE, META_FILE, cue_matrix
 from factcheck.retrieval.embeddings import EMBEDDER_INFO, MiniLMEmbeddingFunction
+from factcheck.retrieval.onnx import sha256_file
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]
@@ -89,11 +90,6 @@ def _unit(key: str) -> float:
 def ct19_dev_debates(stems: Sequence[str]) -> list[str]:
     """The CT19 debates held back: the `CT19_DEV_DEBATES` with the smallest seeded hash."""
     return sorted(sorted(set(stems), key=_unit)[:CT19_DEV_DEBATES])
-
-
-def sha256_file(path: Path) -> str:
-    """sha256 of a file's bytes."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # --------------------------------------------------------------------------- data

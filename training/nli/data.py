@@ -8,7 +8,6 @@ report (counts per source and label, removed overlaps, file hashes) for training
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import random
 from collections import Counter
@@ -26,6 +25,7 @@ from factcheck.evals.splits import (
     factcheck_gpt_key,
     split_of,
 )
+from factcheck.retrieval.onnx import sha256_file
 from factcheck.text import normalize, words
 
 LABELS = ("SUPPORTED", "REFUTED", "NOT_ENOUGH_EVIDENCE")
@@ -77,15 +77,6 @@ class DataReport:
             "fever_symmetric_overlap_removed": self.fever_symmetric_overlap,
             "dropped": self.dropped,
         }
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def norm_key(text: str) -> str:

@@ -30,8 +30,7 @@ import numpy as np
 from factcheck.evals import metrics
 from factcheck.evals.datasets import VerificationCase, load_verification
 from factcheck.evals.stages import evidence_for
-from factcheck.retrieval.onnx import packaged_file
-from factcheck.retrieval.onnx import sha256_file as _sha256
+from factcheck.retrieval.onnx import packaged_file, sha256_file
 from factcheck.verify.nli import (
     CALIBRATION_RESOURCE,
     LABELS,
@@ -293,7 +292,7 @@ def agreement(fp32: Path, int8: Path, threads: int) -> dict[str, object]:
     claims, texts = [p.claim for p in pairs], [p.evidence for p in pairs]
     results = {}
     for name, path in (("fp32", fp32), ("int8", int8)):
-        model = NLIModel(path, Calibration(1.0, _sha256(path)), threads=threads)
+        model = NLIModel(path, Calibration(1.0, sha256_file(path)), threads=threads)
         model.load()
         started = time.perf_counter()
         results[name] = softmax(model.logits(claims, texts))
@@ -322,7 +321,7 @@ def main() -> None:
     args = ap.parse_args()
     model = CachedModel(threads=args.threads)
     if args.calibrate:
-        model.calibration = Calibration(1.0, _sha256(model.model_path))
+        model.calibration = Calibration(1.0, sha256_file(model.model_path))
         print(json.dumps(calibrate(model, packaged_file(CALIBRATION_RESOURCE)), indent=1))
     if args.tune:
         print(json.dumps(tune_decide_threshold(model), indent=1))
