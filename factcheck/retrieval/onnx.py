@@ -1,19 +1,23 @@
-"""The one ONNX-runtime helper of the offline models (the MiniLM embedder, the NLI verifier):
-CPU sessions configured alike, the bundled MiniLM tokenizer checked by its hash, file hashes
-and the cores this process may use."""
+"""The one ONNX-runtime helper of the offline models (the MiniLM embedder, the NLI verifier,
+the re-ranker): CPU sessions configured alike, the bundled MiniLM tokenizer checked by its hash,
+cross-encoder pair scoring, file hashes and the cores this process may use."""
 
 from __future__ import annotations
 
 import hashlib
 import importlib.resources
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from factcheck.errors import FactcheckError
 
 if TYPE_CHECKING:
     import onnxruntime as ort
+    from tokenizers import Tokenizer
 
 TOKENIZER_RESOURCE = "assets/minilm/tokenizer.json"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
@@ -75,3 +79,55 @@ def cpu_session(path: Path, threads: int) -> ort.InferenceSession:
     options.enable_cpu_mem_arena = False
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+
+
+def pair_tokenizer(max_length: int) -> Tokenizer:
+    """The bundled MiniLM tokenizer for (first, second) text pairs: `[CLS] a [SEP] b [SEP]`,
+    truncated longest-first at `max_length`, unpadded (batches are padded by `pair_logits`)."""
+    from tokenizers import Tokenizer
+
+    path = tokenizer_file()
+    check_tokenizer_file(path)
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(max_length=max_length, strategy="longest_first")
+    return tokenizer
+
+
+def pair_logits(
+    session: ort.InferenceSession,
+    tokenizer: Tokenizer,
+    firsts: Sequence[str],
+    seconds: Sequence[str],
+    *,
+    width: int,
+    batch_size: int,
+) -> np.ndarray:
+    """A cross-encoder's `logits` output for each (first, second) pair, shape `(n, width)`,
+    in input order; pairs are batched by length and padded per batch to the longest."""
+    if len(firsts) != len(seconds):
+        raise ValueError(f"{len(firsts)} first texts but {len(seconds)} second texts")
+    out = np.zeros((len(firsts), width), dtype=np.float32)
+    if not firsts:
+        return out
+    inputs = {i.name for i in session.get_inputs()}
+    encodings = tokenizer.encode_batch(list(zip(firsts, seconds, strict=True)))
+    lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64)
+    order = np.argsort(lengths, kind="stable")
+    for start in range(0, len(order), batch_size):
+        rows = order[start : start + batch_size]
+        longest = int(lengths[rows].max())
+        ids = np.zeros((len(rows), longest), dtype=np.int64)
+        types = np.zeros_like(ids)
+        mask = np.zeros_like(ids)
+        for r, i in enumerate(rows):
+            n = lengths[i]
+            ids[r, :n] = encodings[i].ids
+            types[r, :n] = encodings[i].type_ids
+            mask[r, :n] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in inputs:
+            feeds["token_type_ids"] = types
+        (logits,) = session.run(["logits"], feeds)
+        out[rows] = np.asarray(logits, dtype=np.float32).reshape(len(rows), width)
+    return out

@@ -71,11 +71,11 @@ from factcheck.models import (
 )
 from factcheck.retrieval.onnx import (
     available_cores,
-    check_tokenizer_file,
     cpu_session,
     packaged_file,
+    pair_logits,
+    pair_tokenizer,
     sha256_file,
-    tokenizer_file,
 )
 from factcheck.text import Span, split_sentences
 from factcheck.verify.base import (
@@ -155,7 +155,6 @@ class NLIModel:
         self.batch_size = batch_size
         self._session: ort.InferenceSession | None = None
         self._tokenizer: Tokenizer | None = None
-        self._inputs: frozenset[str] = frozenset()
         self._lock = threading.Lock()
         self.sha256 = ""
 
@@ -164,8 +163,6 @@ class NLIModel:
         with self._lock:
             if self._session is not None:
                 return
-            from tokenizers import Tokenizer
-
             if not self.model_path.is_file():
                 raise NLIModelError(
                     f"The NLI model file is missing: {self.model_path}. Fix: reinstall factcheck."
@@ -182,13 +179,8 @@ class NLIModel:
                     f"for {self.calibration.model_sha256}. Fix: refit the temperature with "
                     "`python -m training.nli.evaluate --calibrate`."
                 )
-            path = tokenizer_file()
-            check_tokenizer_file(path)
-            tokenizer = Tokenizer.from_file(str(path))
-            tokenizer.no_padding()
-            tokenizer.enable_truncation(max_length=MAX_LENGTH, strategy="longest_first")
+            tokenizer = pair_tokenizer(MAX_LENGTH)
             session = cpu_session(self.model_path, self.threads)
-            self._inputs = frozenset(i.name for i in session.get_inputs())
             self._tokenizer = tokenizer
             self._session = session
 
@@ -201,33 +193,18 @@ class NLIModel:
 
     def logits(self, claims: Sequence[str], evidence: Sequence[str]) -> FloatArray:
         """Raw logits, shape ``(n, 3)`` in `LABELS` order; batches sorted by length."""
-        if len(claims) != len(evidence):
-            raise ValueError(f"{len(claims)} claims but {len(evidence)} evidence texts")
-        out = np.zeros((len(claims), len(LABELS)), dtype=np.float32)
-        if not claims:
-            return out
+        if not claims and not evidence:
+            return np.zeros((0, len(LABELS)), dtype=np.float32)
         self.load()
         assert self._tokenizer is not None and self._session is not None
-        encodings = self._tokenizer.encode_batch(list(zip(claims, evidence, strict=True)))
-        lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64)
-        order = np.argsort(lengths, kind="stable")
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
-            width = int(lengths[rows].max())
-            ids = np.zeros((len(rows), width), dtype=np.int64)
-            types = np.zeros_like(ids)
-            mask = np.zeros_like(ids)
-            for r, i in enumerate(rows):
-                n = lengths[i]
-                ids[r, :n] = encodings[i].ids
-                types[r, :n] = encodings[i].type_ids
-                mask[r, :n] = 1
-            feeds = {"input_ids": ids, "attention_mask": mask}
-            if "token_type_ids" in self._inputs:
-                feeds["token_type_ids"] = types
-            (logits,) = self._session.run(["logits"], feeds)
-            out[rows] = logits
-        return out
+        return pair_logits(
+            self._session,
+            self._tokenizer,
+            claims,
+            evidence,
+            width=len(LABELS),
+            batch_size=self.batch_size,
+        )
 
     def probabilities(self, claims: Sequence[str], evidence: Sequence[str]) -> FloatArray:
         """Temperature-calibrated probabilities, shape ``(n, 3)`` in `LABELS` order."""
