@@ -35,15 +35,27 @@ def ingest(
             dir_okay=False,
         ),
     ] = None,
+    reembed: Annotated[
+        bool,
+        typer.Option(
+            "--reembed",
+            help="Re-embed every stored chunk (and prior fact check) with the configured "
+            "embedder (FACTCHECK_EMBEDDER) — needed after changing it; no source files needed.",
+        ),
+    ] = False,
 ) -> None:
     """Add trusted reference sources (and published fact checks) to the store. Re-ingesting
     the same files adds nothing."""
     from factcheck.app import ingest_paths, open_store
 
-    if not paths and not claimreview:
-        console.print("Give reference files or folders, or --claimreview FILE.")
+    if not paths and not claimreview and not reembed:
+        console.print("Give reference files or folders, --claimreview FILE, or --reembed.")
         raise typer.Exit(EXIT_USAGE)
     settings = cli_settings()
+    if reembed:
+        reembed_collections(settings)
+        if not paths and not claimreview:
+            raise typer.Exit(0)
     try:
         store = open_store(settings)
     except FactcheckError as exc:
@@ -66,6 +78,19 @@ def ingest(
         )
         ok, failed = ok + report.sources, failed + len(report.errors)
     raise typer.Exit(exit_code(ok, failed))
+
+
+def reembed_collections(settings: Settings) -> None:
+    """Re-embed the store's collections with the configured embedder; exit 1 on failure."""
+    from factcheck.app import reembed_store_of
+
+    try:
+        report = reembed_store_of(settings)
+    except FactcheckError as exc:
+        raise fail(exc) from None
+    for name, rows in report.collections.items():
+        out.print(f"Re-embedded {rows} rows of [bold]{name}[/bold] with {report.embedder}.")
+    out.print(f"Re-embedding took {report.seconds:.1f} s.")
 
 
 def ingest_claimreviews(

@@ -91,9 +91,11 @@ def check_existing(client: ClientAPI, name: str, ef: Embedder) -> None:
     conflict = _embedder_conflict(config.get("embedding_function"), ef)
     if conflict:
         raise StoreError(
-            f"collection {name!r} was built with embedder {conflict[0]}, but {conflict[1]} was "
-            "given: their vectors are not comparable. Use another collection name "
-            "(FACTCHECK_COLLECTION) or re-ingest the sources into a new collection."
+            f"collection {name!r} was built with embedder {conflict[0]}, but {conflict[1]} is "
+            "configured: their vectors are not comparable, and mixing them would rank nonsense. "
+            "Fix: re-embed the stored chunks with the configured embedder (`factcheck ingest "
+            "--reembed`), or set FACTCHECK_EMBEDDER back to the one that built the collection, "
+            "or use another collection name (FACTCHECK_COLLECTION)."
         )
     space = (config.get("hnsw") or config.get("spann") or {}).get("space", "cosine")
     if space != "cosine":

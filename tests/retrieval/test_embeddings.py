@@ -81,7 +81,9 @@ def test_paraphrase_closer_than_unrelated(minilm: emb.MiniLMEmbeddingFunction) -
 def test_concurrent_first_use_loads_one_session(monkeypatch: pytest.MonkeyPatch) -> None:
     checks: list[Path] = []
     real_check = emb._check_model_file
-    monkeypatch.setattr(emb, "_check_model_file", lambda p: (checks.append(p), real_check(p)))
+    monkeypatch.setattr(
+        emb, "_check_model_file", lambda p, m: (checks.append(p), real_check(p, m))
+    )
     ef = emb.MiniLMEmbeddingFunction(intra_op_threads=3)  # a thread count no other test uses
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda _: ef.embed(TEXTS[:3]), range(4)))
@@ -352,3 +354,53 @@ def test_factory_defaults_and_errors() -> None:
         emb.embedder_from_settings("word2vec")
     with pytest.raises(emb.EmbeddingConfigError, match="Bad options"):
         emb.embedder_from_settings("minilm", model="other")
+
+
+def test_factory_picks_the_stock_or_the_claims_weights() -> None:
+    stock = emb.embedder_from_settings("minilm", intra_op_threads=1)
+    claims = emb.embedder_from_settings("minilm-claims", intra_op_threads=1)
+    assert isinstance(stock, emb.MiniLMEmbeddingFunction)
+    assert isinstance(claims, emb.MiniLMEmbeddingFunction)
+    assert (stock.model.key, claims.model.key) == (emb.STOCK_MODEL, emb.CLAIMS_MODEL)
+    # stores built before the choice existed carry no "model" key: they are stock
+    assert "model" not in stock.get_config()
+    assert claims.get_config()["model"] == emb.CLAIMS_MODEL
+    assert claims.get_config()["model_sha256"] != stock.get_config()["model_sha256"]
+    rebuilt = emb.MiniLMEmbeddingFunction.build_from_config(claims.get_config())
+    assert rebuilt.model.key == emb.CLAIMS_MODEL
+    assert emb.MiniLMEmbeddingFunction.build_from_config(stock.get_config()).model.key == (
+        emb.STOCK_MODEL
+    )
+    with pytest.raises(emb.EmbeddingConfigError, match="minilm-claims"):
+        emb.embedder_from_settings("minilm-claimz")
+
+
+def test_a_stock_collection_is_refused_under_the_claims_embedder(tmp_path: Path) -> None:
+    from factcheck.app import store_settings
+    from factcheck.config import Settings as FactcheckSettings
+    from factcheck.errors import StoreError
+    from factcheck.io.inputs import Source
+    from factcheck.retrieval.store import ReferenceStore
+
+    settings = FactcheckSettings(chroma_path=tmp_path / "chroma", collection="refs")
+    stock = emb.MiniLMEmbeddingFunction(intra_op_threads=1)
+    ReferenceStore.open(store_settings(settings), stock).ingest(
+        [Source(id="a", text="Masks reduce the spread of droplets.")]
+    )
+    claims = emb.MiniLMEmbeddingFunction(model=emb.CLAIMS_MODEL, intra_op_threads=1)
+    with pytest.raises(StoreError, match="--reembed"):
+        ReferenceStore.open(store_settings(settings), claims)
+
+
+def test_claims_model_embeds_like_a_minilm() -> None:
+    claims = emb.MiniLMEmbeddingFunction(model=emb.CLAIMS_MODEL, intra_op_threads=1)
+    vectors = claims.embed(
+        [
+            "Face masks reduce the spread of COVID-19.",
+            "Wearing masks lowered transmission of SARS-CoV-2 in households.",
+            "The central bank raised interest rates by half a point.",
+        ]
+    )
+    assert vectors.shape == (3, 384)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[2]) + 0.2

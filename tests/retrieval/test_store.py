@@ -196,7 +196,7 @@ def test_reopen_with_another_embedder_fails(settings: Settings) -> None:
         ReferenceStore.open(store_settings(settings), OtherEmbedding())
     message = str(caught.value)
     assert "factcheck-test-hash" in message and "factcheck-test-other" in message
-    assert "another collection name" in message and "re-ingest" in message
+    assert "another collection name" in message and "factcheck ingest --reembed" in message
     with pytest.raises(StoreError, match="'dim': 32"):
         ReferenceStore.open(store_settings(settings), HashEmbedding(dim=32))
     reopened = ReferenceStore.open(store_settings(settings), HashEmbedding())  # same embedder: fine
