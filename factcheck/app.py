@@ -39,6 +39,8 @@ from factcheck.retrieval.chroma import StoreLocation
 from factcheck.retrieval.embeddings import MiniLMEmbeddingFunction, embedder_from_settings
 from factcheck.retrieval.prior_checks import PriorCheckStore
 from factcheck.retrieval.prior_checks import open_prior_checks as open_priors_beside
+from factcheck.retrieval.reembed import ReembedReport, reembed_store
+from factcheck.retrieval.rerank import Reranker
 from factcheck.retrieval.source_policy import RetrievalSettings
 from factcheck.retrieval.store import (
     ChunkingSettings,
@@ -210,7 +212,7 @@ def make_embedder(settings: Settings) -> EmbeddingFunction:
             timeout=settings.request_timeout,
             max_retries=settings.sdk_max_retries,
         )
-    return embedder_from_settings("minilm", intra_op_threads=settings.local_n_threads)
+    return embedder_from_settings(settings.embedder, intra_op_threads=settings.local_n_threads)
 
 
 def store_settings(settings: Settings) -> StoreSettings:
@@ -237,9 +239,23 @@ def store_settings(settings: Settings) -> StoreSettings:
     )
 
 
+def make_reranker(settings: Settings) -> Reranker | None:
+    """The relevance re-ranker (None when FACTCHECK_RERANK is off)."""
+    if not settings.rerank:
+        return None
+    return Reranker(depth=settings.rerank_depth, threads=settings.local_n_threads)
+
+
 def open_store(settings: Settings) -> ReferenceStore:
-    """The reference store with the configured embedder."""
-    return ReferenceStore.open(store_settings(settings), make_embedder(settings))
+    """The reference store with the configured embedder and re-ranker."""
+    return ReferenceStore.open(
+        store_settings(settings), make_embedder(settings), reranker=make_reranker(settings)
+    )
+
+
+def reembed_store_of(settings: Settings) -> ReembedReport:
+    """Re-embed the configured store's collections with the configured embedder."""
+    return reembed_store(store_settings(settings).location, make_embedder(settings))
 
 
 def ingest_paths(
@@ -328,8 +344,9 @@ def choose_verifier(
     return CascadeVerifier(nli, llm_verifier, settings.cascade_threshold)
 
 
-def retrieval_settings(settings: Settings) -> RetrievalSettings:
-    """Retrieval, time and source-policy settings for the pipeline."""
+def retrieval_settings(settings: Settings, reranker: Reranker | None = None) -> RetrievalSettings:
+    """Retrieval, time and source-policy settings for the pipeline; `reranker` is the one the
+    retriever applies (recorded in results)."""
     return RetrievalSettings(
         top_k=settings.top_k,
         candidates=settings.candidates,
@@ -341,6 +358,8 @@ def retrieval_settings(settings: Settings) -> RetrievalSettings:
         tier_weights=dict(settings.tier_weights),
         exclude_own_sources=settings.exclude_own_sources,
         max_evidence_age_days=settings.max_evidence_age_days,
+        reranker=reranker.name if reranker else None,
+        rerank_depth=reranker.depth if reranker else None,
     )
 
 
@@ -373,7 +392,7 @@ def build_app(
         extractor,
         retriever,
         make_verifier(settings, llm, prompts),
-        retrieval=retrieval_settings(settings),
+        retrieval=retrieval_settings(settings, getattr(retriever, "reranker", None)),
         concurrency=concurrency or settings.concurrency,
         model=llm.model_name,
         model_params=llm.describe(),

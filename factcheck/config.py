@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     chroma_host: str | None = None
     chroma_port: int = Field(default=8000, ge=1, le=65535)
     collection: str = "references"
-    embedder: Literal["minilm", "openai"] = "minilm"
+    embedder: Literal["minilm", "minilm-claims", "openai"] = "minilm"
     openai_embedding_model: str = "text-embedding-3-small"
     chunk_size: int = Field(default=800, ge=100)
     chunk_overlap: int = Field(default=120, ge=0)
@@ -111,6 +111,8 @@ class Settings(BaseSettings):
     fusion: Literal["rrf", "score"] = "score"
     dense_weight: float = Field(default=0.6, ge=0.0, le=1.0)
     relevance_threshold: float = Field(default=0.25, ge=-1.0, le=1.0)
+    rerank: bool = True
+    rerank_depth: int = Field(default=30, ge=1, le=200)
 
     # --- verification ------------------------------------------------------------------------
     verifier: VerifierKind = "llm"

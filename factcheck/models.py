@@ -129,6 +129,14 @@ class Evidence(_Frozen):
     dense_similarity: float | None = None
     lexical_rank: int | None = None
     lexical_score: float | None = None
+    rerank_score: float | None = Field(
+        default=None,
+        description="The relevance re-ranker's score (a logit; higher is more relevant), when "
+        "the evidence was re-ranked.",
+    )
+    fused_rank: int | None = Field(
+        default=None, description="Rank in the fused first-stage list, before re-ranking."
+    )
 
 
 class Citation(_Frozen):
@@ -254,6 +262,12 @@ class RetrievalRecord(BaseModel):
     )
     max_evidence_age_days: int | None = None
     prior_match_threshold: float | None = None
+    reranker: str | None = Field(
+        default=None, description="The relevance re-ranker applied, if any (FACTCHECK_RERANK)."
+    )
+    rerank_depth: int | None = Field(
+        default=None, description="How many fused candidates the re-ranker re-scored."
+    )
 
 
 class Provenance(BaseModel):

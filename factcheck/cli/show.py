@@ -52,7 +52,10 @@ def _ranks(e: Evidence) -> str:
     lexical = f"lexical rank {e.lexical_rank}" if e.lexical_rank is not None else "lexical unranked"
     if e.lexical_score is not None:
         lexical += f" (bm25 {e.lexical_score:.3f})"
-    return f"score {e.score:.5f} · {dense} · {lexical}"
+    ranks = f"score {e.score:.5f} · {dense} · {lexical}"
+    if e.rerank_score is not None:
+        ranks += f" · re-ranked from {e.fused_rank} (relevance {e.rerank_score:.2f})"
+    return ranks
 
 
 def render(found: Found, console: Console) -> None:
@@ -180,6 +183,12 @@ def render(found: Found, console: Console) -> None:
                 "retrieval",
                 f"top_k {retrieval.top_k}, candidates {retrieval.candidates}, "
                 f"rrf_k {retrieval.rrf_k}",
+            ),
+            (
+                "re-ranker",
+                f"{retrieval.reranker} (top {retrieval.rerank_depth} re-scored)"
+                if retrieval.reranker
+                else "off",
             ),
             (
                 "cutoff",

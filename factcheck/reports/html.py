@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from factcheck.io.results import RunView
-from factcheck.models import ArticleRecord, Citation, ClaimResult, ErrorRecord
+from factcheck.models import ArticleRecord, Citation, ClaimResult, ErrorRecord, Evidence
 from factcheck.reports.html_parts import (
     CSS_CLASS,
     LABELS,
@@ -209,7 +209,8 @@ def _card(
         rows = "".join(
             f"<li><strong>{esc(e.chunk.title or e.chunk.source_id)}</strong> "
             f'<span class="muted">score {e.score:.4f}, dense rank {esc(e.dense_rank)}, '
-            f"lexical rank {esc(e.lexical_rank)}</span><br>{esc(e.chunk.text)}</li>"
+            f"lexical rank {esc(e.lexical_rank)}{_rerank_note(e)}</span><br>"
+            f"{esc(e.chunk.text)}</li>"
             for e in result.evidence
         )
         parts.append(
@@ -450,3 +451,10 @@ def _html_parts(run: RunView, title: str, reviews: Reviews | None = None) -> Ite
     yield "\n" + _errors(run.errors)
     yield "\n" + _metadata(run)
     yield "\n</body></html>\n"
+
+
+def _rerank_note(e: Evidence) -> str:
+    """`, re-ranked from N (relevance S)` when the passage was re-ranked, else nothing."""
+    if e.rerank_score is None:
+        return ""
+    return f", re-ranked from {esc(e.fused_rank)} (relevance {e.rerank_score:.2f})"

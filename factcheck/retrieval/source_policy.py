@@ -136,6 +136,9 @@ class RetrievalSettings:
     tier_weights: Mapping[int, float] = field(default_factory=dict)
     exclude_own_sources: bool = True
     max_evidence_age_days: int = 365
+    reranker: str | None = None
+    """The re-ranker the retriever applies (recorded in results), None when it applies none."""
+    rerank_depth: int | None = None
 
     def cutoff(self, claim: Claim) -> tuple[date | None, str | None]:
         """The last publication day of usable evidence for `claim`, and what set it."""
@@ -162,6 +165,8 @@ class RetrievalSettings:
             not_independent=list(own),
             max_evidence_age_days=self.max_evidence_age_days or None,
             prior_match_threshold=prior_threshold,
+            reranker=self.reranker,
+            rerank_depth=self.rerank_depth,
         )
 
     def search_options(self, publishers: Callable[[], Iterable[str]]) -> dict[str, Any]:

@@ -44,6 +44,7 @@ from factcheck.retrieval.fingerprint import (
 )
 from factcheck.retrieval.fusion import rrf_fuse, score_fuse, weigh_by_tier
 from factcheck.retrieval.lexical import LexicalIndex
+from factcheck.retrieval.rerank import Reranker
 from factcheck.retrieval.store_lock import ingest_lock
 
 logger = logging.getLogger(__name__)
@@ -111,8 +112,10 @@ class ReferenceStore:
         collection: Collection,
         embedding_function: Embedder,
         settings: StoreSettings,
+        reranker: Reranker | None = None,
     ) -> None:
         self._client = client
+        self._reranker = reranker
         self._collection = collection
         self._ef = embedding_function
         self._settings = settings
@@ -132,9 +135,11 @@ class ReferenceStore:
         embedding_function: Embedder,
         *,
         client: ClientAPI | None = None,
+        reranker: Reranker | None = None,
     ) -> ReferenceStore:
         """Open (or create) the collection, checking it was built with the same embedder.
-        Raises `StoreError` with the fix when it cannot."""
+        Raises `StoreError` with the fix when it cannot. With a `reranker`, hybrid searches
+        re-score their fused top candidates with it before the top-k cut."""
         name = settings.location.collection
         client = client or make_client(settings.location)
         check_existing(client, name, embedding_function)
@@ -149,10 +154,15 @@ class ReferenceStore:
                 f"cannot open collection {name!r}: {exc}. Collection "
                 "names are 3-512 characters from [a-zA-Z0-9._-] (FACTCHECK_COLLECTION)"
             ) from exc
-        return cls(client, collection, embedding_function, settings)
+        return cls(client, collection, embedding_function, settings, reranker)
 
     # ---------------------------------------------------------------------------------------
     # introspection
+
+    @property
+    def reranker(self) -> Reranker | None:
+        """The re-ranker applied to hybrid searches, if any."""
+        return self._reranker
 
     @property
     def embedder_name(self) -> str:
@@ -459,6 +469,7 @@ class ReferenceStore:
         where: dict[str, Any] | None = None,
         mode: SearchMode = "hybrid",
         tier_weights: Mapping[int, float] | None = None,
+        rerank: bool = True,
     ) -> list[Evidence]:
         """Hybrid search for one query; see `search_many`."""
         return self.search_many(
@@ -471,6 +482,7 @@ class ReferenceStore:
             where=where,
             mode=mode,
             tier_weights=tier_weights,
+            rerank=rerank,
         )[0]
 
     def search_many(
@@ -485,6 +497,7 @@ class ReferenceStore:
         where: dict[str, Any] | None = None,
         mode: SearchMode = "hybrid",
         tier_weights: Mapping[int, float] | None = None,
+        rerank: bool = True,
     ) -> list[list[Evidence]]:
         """For each query, the top `k` chunks by RRF of the dense and BM25 top-`candidates`,
         numbered from 1. Defaults come from the store's `SearchSettings`.
@@ -497,6 +510,11 @@ class ReferenceStore:
         `tier_weights` (credibility tier → weight) multiplies each fused score by the weight of
         its source's tier (1.0 for untiered sources and tiers not listed) before the top-`k`
         cut; `Evidence.score` is then the weighted score.
+
+        With the store's re-ranker (and `rerank`, in hybrid mode), the re-ranker's `depth` best
+        fused candidates are re-scored by reading each next to the query and re-ordered by that
+        score (ties keep the fused order) before the top-`k` cut; each `Evidence` then records
+        its `rerank_score` and `fused_rank`.
         """
         search = self._settings.search
         k = k or search.top_k
@@ -531,11 +549,19 @@ class ReferenceStore:
         fused = [self._fuse(d, lx, rrf_k) for d, lx in zip(dense, lexical, strict=True)]
         if tier_weights:
             fused = self._weigh(fused, tier_weights)
-        fused = [hits[:k] for hits in fused]
+        reranker = self._reranker if rerank and mode == "hybrid" else None
+        depth = max(k, reranker.depth) if reranker else k
+        fused = [hits[:depth] for hits in fused]
         records = self._fetch({i for hits in fused for i, _ in hits})
-        return [
+        results = [
             self._evidence(hits, dict(d), dict(lx), vector, records)
             for hits, d, lx, vector in zip(fused, dense, lexical, vectors, strict=True)
+        ]
+        if reranker is None:
+            return results
+        return [
+            rerank_evidence(query, found, reranker, k)
+            for query, found in zip(queries, results, strict=True)
         ]
 
     def _fuse(
@@ -650,6 +676,29 @@ class ReferenceStore:
 
 # --------------------------------------------------------------------------------------------
 # helpers
+
+
+def rerank_evidence(
+    query: str, found: list[Evidence], reranker: Reranker, k: int
+) -> list[Evidence]:
+    """The top `k` of `found` by the re-ranker's score (ties in fused order), renumbered,
+    each with its `rerank_score` and `fused_rank`."""
+    candidates = found[: reranker.depth]
+    passages = [
+        indexed_text(ev.chunk.text, {"titled": True, "title": ev.chunk.title}) for ev in candidates
+    ]
+    scores = reranker.scores(query, passages)
+    order = sorted(range(len(candidates)), key=lambda i: (-float(scores[i]), i))
+    return [
+        candidates[i].model_copy(
+            update={
+                "number": n,
+                "rerank_score": round(float(scores[i]), 4),
+                "fused_rank": candidates[i].number,
+            }
+        )
+        for n, i in enumerate(order[:k], start=1)
+    ]
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> float:

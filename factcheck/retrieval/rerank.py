@@ -1,0 +1,102 @@
+"""The relevance re-ranker: a MiniLM cross-encoder trained to score how relevant a passage is
+to a claim (`training/retrieval`), run on the fused top candidates before the top-k cut.
+
+The first stage (dense + BM25) ranks each chunk without reading it next to the claim; the
+cross-encoder reads both together, at ~3 ms per pair on one core, so it is applied to the
+`depth` best fused candidates only. Offline, int8 ONNX, shipped in
+`factcheck/assets/reranker` with its model card.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from factcheck.retrieval.onnx import (
+    ModelFileError,
+    available_cores,
+    cpu_session,
+    packaged_file,
+    pair_logits,
+    pair_tokenizer,
+    sha256_file,
+)
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
+
+RERANKER_NAME = "factcheck-reranker-minilm-int8"
+RERANKER_RESOURCE = "assets/reranker/reranker-minilm-int8.onnx"
+RERANKER_SHA256 = "PENDING"
+MAX_LENGTH = 256
+"""Tokens per (claim, passage) pair, truncated longest-first (as in training)."""
+DEFAULT_DEPTH = 30
+
+
+class Reranker:
+    """Scores (claim, passage) relevance with the shipped cross-encoder; loads on first use."""
+
+    def __init__(
+        self,
+        *,
+        depth: int = DEFAULT_DEPTH,
+        threads: int | None = None,
+        batch_size: int = 32,
+        model_path: Path | None = None,
+    ) -> None:
+        """`depth`: how many fused candidates are re-scored per query."""
+        if depth < 1:
+            raise ValueError(f"re-rank depth must be at least 1, got {depth}")
+        self.depth = depth
+        self.threads = threads or available_cores()
+        self.batch_size = batch_size
+        self.model_path = model_path or packaged_file(RERANKER_RESOURCE)
+        self._session: ort.InferenceSession | None = None
+        self._tokenizer: Tokenizer | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        """The re-ranker's name, as recorded in results."""
+        return RERANKER_NAME
+
+    def load(self) -> None:
+        """Load the model now (checks the file's hash when it is the shipped one)."""
+        with self._lock:
+            if self._session is not None:
+                return
+            if not self.model_path.is_file():
+                raise ModelFileError(
+                    f"The re-ranker model file is missing: {self.model_path}. Fix: reinstall "
+                    "factcheck, or set FACTCHECK_RERANK=false to rank without it."
+                )
+            if self.model_path == packaged_file(RERANKER_RESOURCE):
+                actual = sha256_file(self.model_path)
+                if actual != RERANKER_SHA256:
+                    raise ModelFileError(
+                        f"The re-ranker model file {self.model_path} has sha256 {actual}, "
+                        f"expected {RERANKER_SHA256}. Fix: reinstall factcheck."
+                    )
+            self._tokenizer = pair_tokenizer(MAX_LENGTH)
+            self._session = cpu_session(self.model_path, self.threads)
+
+    def scores(self, query: str, passages: Sequence[str]) -> np.ndarray:
+        """Relevance logits of each passage to `query` (higher is more relevant)."""
+        if not passages:
+            return np.zeros(0, dtype=np.float32)
+        self.load()
+        assert self._session is not None and self._tokenizer is not None
+        logits = pair_logits(
+            self._session,
+            self._tokenizer,
+            [query] * len(passages),
+            list(passages),
+            width=1,
+            batch_size=self.batch_size,
+        )
+        return logits[:, 0]

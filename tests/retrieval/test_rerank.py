@@ -1,0 +1,111 @@
+"""The re-ranker: applied to the fused top candidates of hybrid searches, recorded per passage,
+switchable per call and by setting; and the shipped cross-encoder itself."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from factcheck.app import make_reranker, retrieval_settings, store_settings
+from factcheck.config import Settings
+from factcheck.io.inputs import Source
+from factcheck.retrieval.onnx import ModelFileError
+from factcheck.retrieval.rerank import RERANKER_NAME, Reranker
+from factcheck.retrieval.store import ReferenceStore
+from factcheck.testing.doubles import HashEmbedding
+
+
+class NeedleReranker(Reranker):
+    """Scores 1 for passages holding the word "needle", 0 otherwise; records its calls."""
+
+    def __init__(self, depth: int = 30) -> None:
+        super().__init__(depth=depth)
+        self.calls: list[tuple[str, list[str]]] = []
+
+    def scores(self, query: str, passages: Sequence[str]) -> np.ndarray:
+        self.calls.append((query, list(passages)))
+        return np.array([1.0 if "needle" in p else 0.0 for p in passages], dtype=np.float32)
+
+
+SOURCES = [
+    Source(id=f"hay{i}", text=f"Harvest report {i}: the harvest of wheat was large.", title="Hay")
+    for i in range(6)
+] + [Source(id="needle", text="A needle was found; the harvest was small.", title="Needle")]
+
+
+def open_store(tmp_path: Path, reranker: Reranker | None) -> ReferenceStore:
+    settings = Settings(chroma_path=tmp_path / "chroma", collection="refs", top_k=3)
+    store = ReferenceStore.open(store_settings(settings), HashEmbedding(), reranker=reranker)
+    store.ingest(SOURCES)
+    return store
+
+
+def test_reranker_reorders_fused_candidates_and_records_scores(tmp_path: Path) -> None:
+    reranker = NeedleReranker(depth=10)
+    store = open_store(tmp_path, reranker)
+    plain = store.search("harvest of wheat", k=3, rerank=False)
+    assert all(e.chunk.source_id != "needle" for e in plain)  # fused top 3: only hay
+    found = store.search("harvest of wheat", k=3)
+    assert found[0].chunk.source_id == "needle"
+    assert [e.number for e in found] == [1, 2, 3]
+    assert found[0].rerank_score == 1.0 and found[0].fused_rank is not None
+    assert found[0].fused_rank > 3  # lifted from below the cut
+    assert [e.rerank_score for e in found[1:]] == [0.0, 0.0]
+    # ties keep the fused order
+    assert [e.fused_rank for e in found[1:]] == sorted(e.fused_rank or 0 for e in found[1:])
+    # the re-ranker read each passage after its title, as the store embeds it
+    query, passages = reranker.calls[-1]
+    assert query == "harvest of wheat" and len(passages) == 7
+    assert any(p.startswith("Needle. A needle") for p in passages)
+
+
+def test_only_hybrid_searches_are_reranked(tmp_path: Path) -> None:
+    reranker = NeedleReranker()
+    store = open_store(tmp_path, reranker)
+    for mode in ("dense", "lexical"):
+        hits = store.search("harvest of wheat", k=3, mode=mode)  # type: ignore[arg-type]
+        assert all(e.rerank_score is None for e in hits)
+    assert reranker.calls == []
+
+
+def test_depth_limits_what_is_rescored(tmp_path: Path) -> None:
+    reranker = NeedleReranker(depth=4)
+    store = open_store(tmp_path, reranker)
+    store.search("harvest of wheat", k=3)
+    assert len(reranker.calls[-1][1]) == 4
+
+
+def test_settings_turn_the_reranker_off_and_results_record_it(tmp_path: Path) -> None:
+    on = Settings(chroma_path=tmp_path / "c", rerank_depth=12)
+    reranker = make_reranker(on)
+    assert reranker is not None and reranker.depth == 12
+    record = retrieval_settings(on, reranker)
+    assert (record.reranker, record.rerank_depth) == (RERANKER_NAME, 12)
+    off = Settings(chroma_path=tmp_path / "c", rerank=False)
+    assert make_reranker(off) is None
+    assert retrieval_settings(off, None).reranker is None
+
+
+def test_missing_model_file_names_the_fix(tmp_path: Path) -> None:
+    reranker = Reranker(model_path=tmp_path / "absent.onnx")
+    with pytest.raises(ModelFileError, match="FACTCHECK_RERANK=false"):
+        reranker.scores("a claim", ["a passage"])
+
+
+def test_shipped_reranker_prefers_the_relevant_passage() -> None:
+    reranker = Reranker(threads=1)
+    claim = "Vitamin D supplements reduce the risk of severe COVID-19."
+    passages = [
+        "The Eiffel Tower was completed in 1889 for the World's Fair in Paris.",
+        "In a randomised trial, vitamin D supplementation did not lower the rate of severe "
+        "COVID-19 among hospitalised patients.",
+        "Wheat harvests in Kansas were larger than expected this year.",
+    ]
+    scores = reranker.scores(claim, passages)
+    assert scores.shape == (3,)
+    assert int(np.argmax(scores)) == 1
+    assert scores[1] - max(scores[0], scores[2]) > 1.0
+    assert reranker.scores(claim, []).shape == (0,)
