@@ -1,7 +1,7 @@
 """Training pairs for the NLI verifier: (claim, evidence, label) from the shared data folders.
 
 Torch-free (runs in either venv). Sources, label mappings, caps and the FEVER-Symmetric overlap
-removal are documented in verifier/README.md; `build_pairs` returns the pairs together with a
+removal are documented in training/nli/README.md; `build_pairs` returns the pairs together with a
 report (counts per source and label, removed overlaps, file hashes) for training.json.
 """
 
@@ -32,7 +32,7 @@ LABELS = ("SUPPORTED", "REFUTED", "NOT_ENOUGH_EVIDENCE")
 S, R, N = LABELS
 
 # At most this many pairs per (source, label) cell are kept (seeded sample), sized so that one
-# epoch fits the ~1 h CPU budget (see verifier/README.md). Large, synthetic or
+# epoch fits the ~1 h CPU budget (see training/nli/README.md). Large, synthetic or
 # off-domain sources are capped so the in-domain ones (Check-COVID, Climate-FEVER,
 # Factcheck-GPT) are not drowned; `None` keeps everything.
 DEFAULT_CAPS: dict[str, int | None] = {

@@ -22,7 +22,7 @@ from transformers import AutoModelForSequenceClassification
 
 from training.nli.train import REPO
 
-INT8_PATH = REPO / "factcheck" / "verifier" / "nli-minilm-int8.onnx"
+INT8_PATH = REPO / "factcheck" / "assets" / "nli" / "nli-minilm-int8.onnx"
 OPSET = 17
 
 

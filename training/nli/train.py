@@ -8,7 +8,7 @@ venv), under `nice`, e.g.::
 
 Writes the fine-tuned weights to --out (outside git) and `training/nli/runs/<date>/training.json`
 (data file hashes, pair counts, settings, seed, timings, held-back pair-level metrics). Export
-and quantisation: `training.nli.export`. See verifier/README.md.
+and quantisation: `training.nli.export`. See training/nli/README.md.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 from factcheck.evals import metrics
 from training.nli.data import LABELS, Pair, build_pairs, heldback_pairs
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ID2LABEL = dict(enumerate(LABELS))
 LABEL2ID = {v: k for k, v in ID2LABEL.items()}
 
@@ -228,7 +228,9 @@ def main() -> None:
         name: pair_metrics(ps, predict_logits(model, tokenizer, ps, args.max_length, device))
         for name, ps in heldback_pairs().items()
     }
-    run_dir = args.run_dir or REPO / "verifier" / "runs" / datetime.now(UTC).strftime("%Y-%m-%d")
+    run_dir = args.run_dir or REPO / "training" / "nli" / "runs" / datetime.now(UTC).strftime(
+        "%Y-%m-%d"
+    )
     run_dir.mkdir(parents=True, exist_ok=True)
     record = {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -3,7 +3,8 @@
 Runs in the *product* venv (it uses the product's own chunking, stores and hybrid search), from
 the repository root::
 
-    nice -n 15 .venv/bin/python -m training.retrieval.data --out /work/retrieval-train/examples.jsonl
+    nice -n 15 .venv/bin/python -m training.retrieval.data \\
+        --out /work/retrieval-train/examples.jsonl
 
 Sources (training splits only; never the splits the retrieval evals measure):
 

@@ -36,7 +36,9 @@ def _clean_negatives(positives: set[str], negatives: list[str]) -> tuple[str, ..
         if neg in positives or any(p in neg or neg in p for p in positives):
             continue
         nw = _words(neg)
-        if any(len(nw & _words(p)) > MAX_NEGATIVE_OVERLAP * max(1, len(_words(p))) for p in positives):
+        if any(
+            len(nw & _words(p)) > MAX_NEGATIVE_OVERLAP * max(1, len(_words(p))) for p in positives
+        ):
             continue
         kept.append(neg)
     return tuple(kept)

@@ -11,14 +11,14 @@ loss: cross-entropy over scaled cosine similarities of each claim to every passa
 batch). Passages equal to another query's positive are masked rather than taught as
 negatives (Check-COVID claims share gold abstracts). Mean pooling and L2 normalisation, as the
 product's embedder (`factcheck.retrieval.embeddings`). Weights go to --out (outside git);
-`training.json` records settings, seed, data hashes and timings. Export: `training.retrieval.export`.
+`training.json` records settings, seed, data hashes and timings. Export:
+`training.retrieval.export`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import random
@@ -53,7 +53,9 @@ def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 def embed(model: Any, tokenizer: Any, texts: list[str], max_length: int) -> torch.Tensor:
     """Normalised embeddings of `texts` (with gradients when the model is training)."""
-    enc = tokenizer(texts, truncation=True, max_length=max_length, padding=True, return_tensors="pt")
+    enc = tokenizer(
+        texts, truncation=True, max_length=max_length, padding=True, return_tensors="pt"
+    )
     out = model(**enc)
     return mean_pool(out.last_hidden_state, enc["attention_mask"])
 
@@ -181,8 +183,11 @@ def main() -> None:
                 )
     train_seconds = time.perf_counter() - t0
     if args.probe_steps:
-        print(f"probe: {train_seconds / step:.2f} s/step; 1 epoch ≈ "
-              f"{train_seconds / step * steps_per_epoch / 60:.1f} min", flush=True)
+        print(
+            f"probe: {train_seconds / step:.2f} s/step; 1 epoch ≈ "
+            f"{train_seconds / step * steps_per_epoch / 60:.1f} min",
+            flush=True,
+        )
         return
     args.out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(args.out)

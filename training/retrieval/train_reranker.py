@@ -30,8 +30,8 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from training.nli.train import base_model_dir, seed_everything
-from training.retrieval.train_embedder import freeze_lower
 from training.retrieval.examples import Example, read_examples, sha256_of
+from training.retrieval.train_embedder import freeze_lower
 
 
 def group_texts(
