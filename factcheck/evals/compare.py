@@ -282,7 +282,7 @@ def _paired_metrics(
 
         pairs = [(a, b) for a, b in pairs if a.gold_docs]
         out = []
-        for mode in ("dense", "lexical", "hybrid"):
+        for mode in ("dense", "lexical", "hybrid", "hybrid+rerank"):
             if not pairs or not all(mode in a.retrieved and mode in b.retrieved for a, b in pairs):
                 continue
             for name, fn in (

@@ -21,6 +21,7 @@ from factcheck.app import store_settings
 from factcheck.config import Settings
 from factcheck.evals.datasets import CorpusDoc, dataset_slug, load_corpus
 from factcheck.io.inputs import Source
+from factcheck.retrieval.rerank import Reranker
 from factcheck.retrieval.store import ReferenceStore
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,8 @@ class CorpusStores:
     settings: Settings
     embedder: EmbeddingFunction[Documents]
     cache_dir: Path
+    reranker: Reranker | None = None
+    """Applied to hybrid searches (the retrieval stage also records them without it)."""
     _stores: dict[str, ReferenceStore] = field(default_factory=dict)
     _docs: dict[str, dict[str, CorpusDoc]] = field(default_factory=dict)
     built: dict[str, dict[str, object]] = field(default_factory=dict)
@@ -128,7 +131,7 @@ class CorpusStores:
             }
         )
         _exhaustive_dense_search(settings, self.embedder, chunk_bound(docs, settings))
-        store = ReferenceStore.open(store_settings(settings), self.embedder)
+        store = ReferenceStore.open(store_settings(settings), self.embedder, reranker=self.reranker)
         marker = path / _MARKER
         recorded = json.loads(marker.read_text(encoding="utf-8")) if marker.is_file() else {}
         fingerprint = store.fingerprint()

@@ -18,6 +18,10 @@ from pydantic import BaseModel, Field, TypeAdapter
 
 from factcheck.evals.datasets import DatasetError
 
+RERANKED = "hybrid+rerank"
+"""Retrieval mode key of the hybrid ranking with the re-ranker applied (recorded when the
+store has one)."""
+
 Stage = Literal["verification", "retrieval", "e2e", "extraction", "checkworthiness"]
 ERROR_LABEL = "ERROR"
 """The prediction recorded for a case whose pipeline call failed: it counts as wrong."""

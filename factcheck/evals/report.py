@@ -54,7 +54,12 @@ RETRIEVAL_COLUMNS = (
     ("mrr@10", "MRR@10"),
     ("ndcg@10", "nDCG@10"),
 )
-MODE_NAMES = {"dense": "dense", "lexical": "BM25", "hybrid": "hybrid (RRF)"}
+MODE_NAMES = {
+    "dense": "dense",
+    "lexical": "BM25",
+    "hybrid": "hybrid (RRF)",
+    "hybrid+rerank": "hybrid + re-rank",
+}
 
 
 def hybrid_name(retrieval: dict[str, object]) -> str:
@@ -281,6 +286,7 @@ def run_tables(run: EvalRun) -> list[Table]:
             + [fmt(t.metrics.get(f"{mode}.{k}")) for k, _ in RETRIEVAL_COLUMNS]
             for t in by_stage["retrieval"]
             for mode in MODE_NAMES
+            if f"{mode}.recall@5" in t.metrics
         ]
         tables.append(
             Table(

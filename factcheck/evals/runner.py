@@ -26,7 +26,7 @@ from chromadb.api.types import Documents, EmbeddingFunction
 from langchain_core.language_models import BaseChatModel
 
 from factcheck import __version__
-from factcheck.app import build_app, make_embedder, store_settings
+from factcheck.app import build_app, make_embedder, make_reranker, store_settings
 from factcheck.config import Settings, load_settings
 from factcheck.evals.corpora import CorpusStores
 from factcheck.evals.datasets import REPO_ROOT, dataset_slug
@@ -36,6 +36,7 @@ from factcheck.evals.scoring import summarize, total_usage
 from factcheck.evals.stages import RETRIEVAL_DEPTH, EvalContext, run_task
 from factcheck.evals.suites import Task, dataset_tasks, load_cases, sample, suite_tasks
 from factcheck.llm.cache import SQLiteLLMCache
+from factcheck.retrieval.embeddings import embedder_label
 from factcheck.retrieval.store import ReferenceStore
 
 RUNS_DIR = REPO_ROOT / "evals" / "runs"
@@ -169,7 +170,7 @@ def _spec(
             step: show_path(options.prompt_overrides.get(step, settings.prompts_dir))
             for step in app.prompts.hashes()
         },
-        embedder=ctx.corpora.embedder.name(),
+        embedder=embedder_label(ctx.corpora.embedder),
         retrieval={
             "top_k": settings.top_k,
             "candidates": settings.candidates,
@@ -181,6 +182,8 @@ def _spec(
             "fusion": settings.fusion,
             "dense_weight": settings.dense_weight,
             "retrieval_stage_depth": RETRIEVAL_DEPTH,
+            "reranker": ctx.corpora.reranker.name if ctx.corpora.reranker else None,
+            "rerank_depth": ctx.corpora.reranker.depth if ctx.corpora.reranker else None,
         },
         extraction=asdict(app.pipeline.extractor.settings),
         llm_cache=show_path(settings.llm_cache) if settings.llm_cache else None,
@@ -215,7 +218,7 @@ async def run_suite_async(
     )
     ctx = EvalContext(
         app=app,
-        corpora=CorpusStores(settings, embedder, options.cache_dir),
+        corpora=CorpusStores(settings, embedder, options.cache_dir, make_reranker(settings)),
         embed=_embed_function(embedder),
         max_cases_in_flight=max(2, settings.concurrency * 2),
     )

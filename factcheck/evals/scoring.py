@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from factcheck.evals import metrics as m
 from factcheck.evals.datasets import LABELS
 from factcheck.evals.matching import MATCH_THRESHOLD
-from factcheck.evals.records import ERROR_LABEL, CaseRecord, CaseUsage, TaskSummary
+from factcheck.evals.records import ERROR_LABEL, RERANKED, CaseRecord, CaseUsage, TaskSummary
 from factcheck.evals.suites import Task
 
 PRECISION_AT = (5, 10, 50)
@@ -239,7 +239,10 @@ def summarize(task: Task, cases: Sequence[CaseRecord], wall_seconds: float) -> T
                 if k.endswith(("recall@5", "recall@10", "mrr@10"))
             }
     elif task.stage == "retrieval":
-        metrics = retrieval_metrics(cases, ["dense", "lexical", "hybrid"])
+        modes = ["dense", "lexical", "hybrid"]
+        if any(RERANKED in c.retrieved for c in cases):
+            modes.append(RERANKED)
+        metrics = retrieval_metrics(cases, modes)
     elif task.stage == "extraction":
         metrics = extraction_metrics(cases)
     else:

@@ -29,7 +29,7 @@ from factcheck.evals.datasets import (
     dataset_slug,
 )
 from factcheck.evals.matching import Embed, cosine_matrix, greedy_matches
-from factcheck.evals.records import ERROR_LABEL, CaseRecord, CaseUsage, ExtractionDetail
+from factcheck.evals.records import ERROR_LABEL, RERANKED, CaseRecord, CaseUsage, ExtractionDetail
 from factcheck.evals.suites import STAGE_PROMPTS, Task
 from factcheck.extract import ClaimExtractor, OfflineExtractor
 from factcheck.io.claims import plain_claim
@@ -185,13 +185,15 @@ def retrieval_cases(
         batch = [c for c, _ in searched[start : start + RETRIEVAL_BATCH]]
         batch_records = [r for _, r in searched[start : start + RETRIEVAL_BATCH]]
         began = time.perf_counter()
-        for mode in SEARCH_MODES:
+        modes = [*SEARCH_MODES, RERANKED] if store.reranker else SEARCH_MODES
+        for mode in modes:
             results = store.search_many(
                 [c.claim for c in batch],
                 k=RETRIEVAL_DEPTH,
                 candidates=RETRIEVAL_DEPTH,
                 rrf_k=ctx.app.settings.rrf_k,
-                mode=mode,
+                mode="hybrid" if mode == RERANKED else mode,  # type: ignore[arg-type]
+                rerank=mode == RERANKED,
             )
             for record, evidence in zip(batch_records, results, strict=True):
                 record.retrieved[mode] = ranked_docs(evidence)

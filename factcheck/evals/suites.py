@@ -84,7 +84,7 @@ SUITES: dict[str, tuple[Task, ...]] = {
     "verification-factcheckgpt": (_t("verification:factcheck-gpt/heldback"),),
     "verification-perturbations": (_t("verification:perturbations/dev"),),
     "retrieval-checkcovid": (_t("retrieval:check-covid/dev"),),
-    "retrieval-climate": (_t("retrieval:climate-fever/dev"),),
+    "retrieval-climate": (_t("retrieval:climate-fever/heldback"),),
     "e2e-checkcovid": (_t("e2e:check-covid/dev"),),
     "e2e-climate": (_t("e2e:climate-fever/heldback"),),
     "extraction-factcheckgpt": (_t("extraction:factcheck-gpt/all"),),
@@ -106,8 +106,10 @@ SUITE_HELP: dict[str, str] = {
     "NLI training (955 of 3,305 pairs)",
     "verification-perturbations": "SUPPORTED dev claims and copies with a number/date changed "
     "so the gold evidence refutes them",
-    "retrieval-checkcovid": "claim → abstract, dense / BM25 / hybrid, Check-COVID dev (207)",
-    "retrieval-climate": "claim → evidence sentence among 2,945, Climate-FEVER dev (769)",
+    "retrieval-checkcovid": "claim → abstract, dense / BM25 / hybrid (+ re-rank), Check-COVID "
+    "dev (207)",
+    "retrieval-climate": "claim → evidence sentence among 2,945, Climate-FEVER claims held back "
+    "from the NLI and retrieval models' training (236 of the 769 dev claims)",
     "e2e-checkcovid": "retrieve from the 347 abstracts, then verify, Check-COVID dev",
     "e2e-climate": "retrieve from the 2,945 sentences, then verify, Climate-FEVER held-back (236)",
     "extraction-factcheckgpt": "claims from 94 documents vs gold decontextualised claims",

@@ -602,6 +602,15 @@ _EMBEDDERS: dict[
     "openai": (OpenAIEmbeddingFunction, {}),
 }
 EMBEDDER_CHOICES = tuple(_EMBEDDERS)
+
+
+def embedder_label(ef: EmbeddingFunction[Documents]) -> str:
+    """The embedder's registered name, with its weights when it can run several
+    (`factcheck-minilm-int8:claims-minilm`): what results and eval runs record."""
+    model = getattr(ef, "model", None)
+    return f"{ef.name()}:{model.key}" if isinstance(model, MiniLMModel) else ef.name()
+
+
 """The names `embedder_from_settings` (and FACTCHECK_EMBEDDER) accept."""
 
 

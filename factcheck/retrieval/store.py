@@ -35,6 +35,7 @@ from factcheck.retrieval.chroma import (
     make_client,
 )
 from factcheck.retrieval.chunking import Chunk, chunk_from, indexed_text, split_source, yyyymmdd
+from factcheck.retrieval.embeddings import embedder_label
 from factcheck.retrieval.fingerprint import (
     EMPTY_FINGERPRINT,
     FINGERPRINT_KEY,
@@ -166,8 +167,9 @@ class ReferenceStore:
 
     @property
     def embedder_name(self) -> str:
-        """The embedding function's registered name (recorded in provenance)."""
-        return self._ef.name()
+        """The embedding function's registered name, with its weights when it can run
+        several (recorded in provenance)."""
+        return embedder_label(self._ef)
 
     @property
     def collection_name(self) -> str:
@@ -681,23 +683,23 @@ class ReferenceStore:
 def rerank_evidence(
     query: str, found: list[Evidence], reranker: Reranker, k: int
 ) -> list[Evidence]:
-    """The top `k` of `found` by the re-ranker's score (ties in fused order), renumbered,
-    each with its `rerank_score` and `fused_rank`."""
-    candidates = found[: reranker.depth]
+    """`found` with its first `reranker.depth` passages re-ordered by the re-ranker's score
+    (ties in fused order), each with its `rerank_score` and `fused_rank`, then the rest in fused
+    order; cut to `k` and renumbered."""
+    head, tail = found[: reranker.depth], found[reranker.depth :]
     passages = [
-        indexed_text(ev.chunk.text, {"titled": True, "title": ev.chunk.title}) for ev in candidates
+        indexed_text(ev.chunk.text, {"titled": True, "title": ev.chunk.title}) for ev in head
     ]
     scores = reranker.scores(query, passages)
-    order = sorted(range(len(candidates)), key=lambda i: (-float(scores[i]), i))
-    return [
-        candidates[i].model_copy(
-            update={
-                "number": n,
-                "rerank_score": round(float(scores[i]), 4),
-                "fused_rank": candidates[i].number,
-            }
+    order = sorted(range(len(head)), key=lambda i: (-float(scores[i]), i))
+    reranked = [
+        head[i].model_copy(
+            update={"rerank_score": round(float(scores[i]), 4), "fused_rank": head[i].number}
         )
-        for n, i in enumerate(order[:k], start=1)
+        for i in order
+    ]
+    return [
+        ev.model_copy(update={"number": n}) for n, ev in enumerate([*reranked, *tail][:k], start=1)
     ]
 
 

@@ -109,3 +109,13 @@ def test_shipped_reranker_prefers_the_relevant_passage() -> None:
     assert int(np.argmax(scores)) == 1
     assert scores[1] - max(scores[0], scores[2]) > 1.0
     assert reranker.scores(claim, []).shape == (0,)
+
+
+def test_passages_below_the_depth_follow_in_fused_order(tmp_path: Path) -> None:
+    store = open_store(tmp_path, NeedleReranker(depth=2))
+    fused = store.search("harvest of wheat", k=7, rerank=False)
+    found = store.search("harvest of wheat", k=7)
+    assert [e.number for e in found] == list(range(1, 8))
+    assert all(e.rerank_score is not None for e in found[:2])
+    assert all(e.rerank_score is None and e.fused_rank is None for e in found[2:])
+    assert [e.chunk.id for e in found[2:]] == [e.chunk.id for e in fused[2:]]
