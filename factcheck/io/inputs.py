@@ -525,14 +525,14 @@ def _html_raw(html: str, where: str, path: str, url: str | None = None) -> _Raw:
     return _Raw(text=page.text, where=where, path=path, fields=dict(page.fields))
 
 
+_PDF_FACTOR = 4
+"""A PDF file may be this many times `max_bytes` (fonts, images and compression)."""
+
+
 def _parse_pdf_file(path: Path, max_bytes: int) -> _Parsed:
     data = _read_bytes(path, max_bytes * _PDF_FACTOR)
     raw = data if isinstance(data, InputError) else _pdf_raw(data, str(path), str(path))
     yield raw if isinstance(raw, InputError) else _with_sidecar(raw, path)
-
-
-_PDF_FACTOR = 4
-"""A PDF file may be this many times `max_bytes` (fonts, images and compression)."""
 
 
 def _pdf_raw(data: bytes, where: str, path: str) -> _Raw | InputError:
