@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
-from factcheck.app import App, build_app, ingest_paths
+from factcheck.app import App, build_app, fetch_settings, ingest_paths
 from factcheck.config import Settings, load_settings
 from factcheck.errors import FactcheckError
 from factcheck.io.claims import plain_claim
@@ -49,13 +49,17 @@ class Checker:
         return self.app.settings
 
     def ingest(self, paths: Sequence[str | Path]) -> IngestReport:
-        """Add reference files or folders (.txt, .md, .html, .jsonl) to the store; files that
-        cannot be read are listed in the report's `errors`, the rest are stored."""
+        """Add reference files, folders or http(s) URLs (.txt, .md, .html, .pdf, .jsonl,
+        .urls) to the store; items that cannot be read are listed in the report's `errors`,
+        the rest are stored."""
         store = self.app.reference_store
         if store is None:
             raise FactcheckError("this checker searches a bare retriever: it has no store")
         return ingest_paths(
-            store, [Path(p) for p in paths], max_bytes=self.settings.max_input_bytes
+            store,
+            list(paths),
+            max_bytes=self.settings.max_input_bytes,
+            fetch=fetch_settings(self.settings),
         )
 
     async def acheck_article(

@@ -26,6 +26,7 @@ from factcheck.extract import (
 )
 from factcheck.extract.checkworthiness import CheckworthinessScorer
 from factcheck.extract.rewrite import ClaimRewriter
+from factcheck.io.fetch import FetchSettings
 from factcheck.io.inputs import read_sources
 from factcheck.llm.batch.queue import BatchingLLM, BatchMode, batching_llm
 from factcheck.llm.cache import SQLiteLLMCache
@@ -259,12 +260,26 @@ def reembed_store_of(settings: Settings) -> ReembedReport:
 
 
 def ingest_paths(
-    store: ReferenceStore, paths: Sequence[Path], *, max_bytes: int | None = None
+    store: ReferenceStore,
+    paths: Sequence[str | Path],
+    *,
+    max_bytes: int | None = None,
+    fetch: FetchSettings | None = None,
 ) -> IngestReport:
-    """Read the reference files and folders in `paths` into `store`; unreadable files are
-    recorded in the report's errors (the rest are ingested)."""
+    """Read the reference files, folders and URLs in `paths` into `store`; unreadable items
+    are recorded in the report's errors (the rest are ingested)."""
     kwargs = {"max_bytes": max_bytes} if max_bytes is not None else {}
-    return store.ingest(read_sources(list(paths), **kwargs))
+    return store.ingest(read_sources(list(paths), fetch=fetch, **kwargs))
+
+
+def fetch_settings(settings: Settings) -> FetchSettings:
+    """The limits for fetching URLs (`FACTCHECK_FETCH_*`)."""
+    return FetchSettings(
+        connect_timeout=settings.fetch_connect_timeout,
+        timeout=settings.fetch_timeout,
+        max_bytes=settings.fetch_max_bytes,
+        max_redirects=settings.fetch_max_redirects,
+    )
 
 
 def open_prior_checks(

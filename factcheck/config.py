@@ -139,6 +139,12 @@ class Settings(BaseSettings):
     output_dir: Path = Path("runs")
     max_input_bytes: int = Field(default=5_000_000, ge=1_000)
 
+    # --- fetching URLs (factcheck ingest/run URL or FILE.urls) ------------------------------
+    fetch_connect_timeout: float = Field(default=10.0, gt=0)
+    fetch_timeout: float = Field(default=30.0, gt=0)
+    fetch_max_bytes: int = Field(default=20_000_000, ge=1_000)
+    fetch_max_redirects: int = Field(default=5, ge=0, le=30)
+
     # --- publishing (ClaimReview export) -----------------------------------------------------
     org_name: str | None = None
     org_url: str | None = None

@@ -49,3 +49,10 @@ def readable_by(text: str, languages: frozenset[str]) -> bool:
     readable: it is mostly numbers and names)."""
     language = detect_language(text)
     return language is None or language in languages
+
+
+def language_tag(value: str) -> str | None:
+    """A declared language (`en-US`, `es_MX`, `ES`) as a lower-case ISO 639-1 code (`en`,
+    `es`), or None when it does not start with a two-letter code."""
+    primary = value.strip().replace("_", "-").split("-", 1)[0].lower()
+    return primary if len(primary) == 2 and primary.isascii() and primary.isalpha() else None

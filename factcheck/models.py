@@ -19,6 +19,13 @@ def content_id(*parts: object, length: int = 16) -> str:
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:length]
 
 
+def page_locator(page: int | None, page_end: int | None = None) -> str:
+    """ "p. 14" for one page, "pp. 14–15" for a range, "" when `page` is None."""
+    if page is None:
+        return ""
+    return f"p. {page}" if page_end in (None, page) else f"pp. {page}–{page_end}"
+
+
 class Verdict(StrEnum):
     """The closed set of verdicts the pipeline may emit."""
 
@@ -52,6 +59,8 @@ class Article(_Frozen):
     url: str | None = None
     published: date | None = None
     publisher: str | None = None
+    author: str | None = Field(default=None, description="The byline, when the input has one.")
+    retrieved: datetime | None = Field(default=None, description="When `url` was fetched.")
 
     @model_validator(mode="before")
     @classmethod
@@ -104,11 +113,18 @@ class SourceChunk(_Frozen):
     published: date | None = None
     publisher: str | None = None
     credibility_tier: int | None = None
+    page: int | None = Field(default=None, ge=1, description="First page (PDF sources).")
+    page_end: int | None = Field(default=None, ge=1, description="Last page (PDF sources).")
     injection_rules: list[str] = Field(
         default_factory=list,
         description="Prompt-injection rules that fired on the text at ingest "
         "(`factcheck.injection`); empty when none did or the chunk predates the scan.",
     )
+
+    @property
+    def locator(self) -> str:
+        """The passage's pages: "p. 14", "pp. 14–15", or "" for a source without pages."""
+        return page_locator(self.page, self.page_end)
 
     @property
     def injection_flagged(self) -> bool:
@@ -147,6 +163,8 @@ class Citation(_Frozen):
     source_title: str | None = None
     source_url: str | None = None
     published: date | None = None
+    page: int | None = None
+    page_end: int | None = None
 
     @classmethod
     def from_chunk(cls, chunk: SourceChunk, quote: str) -> Citation:
@@ -157,7 +175,15 @@ class Citation(_Frozen):
             source_title=chunk.title,
             source_url=chunk.url,
             published=chunk.published,
+            page=chunk.page,
+            page_end=chunk.page_end,
         )
+
+    @property
+    def locator(self) -> str:
+        """Where in the source the quoted passage is: "p. 14", "pp. 14–15", or "" without
+        pages."""
+        return page_locator(self.page, self.page_end)
 
 
 class RejectedCitation(_Frozen):
@@ -423,6 +449,8 @@ class ArticleRecord(BaseModel):
     url: str | None = None
     published: date | None = None
     publisher: str | None = None
+    author: str | None = None
+    retrieved: datetime | None = None
     text: str
     sentences: list[SentenceRecord] = Field(
         default_factory=list,

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from factcheck.cli.common import AsOf, cli_settings, fail, with_as_of
+from factcheck.cli.common import AsOf, check_inputs, cli_settings, fail, with_as_of
 from factcheck.cli.terminal import console, exit_code, out
 from factcheck.errors import AuthenticationFailed, FactcheckError, InputError
 from factcheck.io.results import BlockWriter
@@ -19,11 +19,11 @@ from factcheck.models import ClaimResult
 
 def extract(
     paths: Annotated[
-        list[Path],
+        list[str],
         typer.Argument(
-            help="Article files or folders (.txt, .md, .html) or .jsonl/.csv with one article per "
-            "line.",
-            exists=True,
+            help="Article files, folders or http(s) URLs (.txt, .md, .html, .pdf), .jsonl/.csv "
+            "with one article per line, or .urls with one URL per line.",
+            callback=check_inputs,
         ),
     ],
     output: Annotated[
@@ -32,7 +32,7 @@ def extract(
     ] = None,
 ) -> None:
     """Extract the check-worthy claims of articles, each anchored to the article's own words."""
-    from factcheck.app import build_app
+    from factcheck.app import build_app, fetch_settings
     from factcheck.io.inputs import read_articles
 
     settings = cli_settings()
@@ -46,7 +46,9 @@ def extract(
 
     async def extract_all() -> None:
         # One event loop for every article: HTTP clients are bound to the loop they start on.
-        for item in read_articles(paths, max_bytes=settings.max_input_bytes):
+        for item in read_articles(
+            paths, max_bytes=settings.max_input_bytes, fetch=fetch_settings(settings)
+        ):
             if isinstance(item, InputError):
                 console.print(f"[red]skipped[/red] {item}")
                 counts["failed"] += 1

@@ -4,6 +4,7 @@ the `--as-of` option and the error exit."""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,6 +12,7 @@ import typer
 from factcheck.cli.terminal import EXIT_CONFIG, console
 from factcheck.config import Settings, load_settings
 from factcheck.errors import FactcheckError
+from factcheck.io.fetch import is_url
 
 _notice_shown = {"local": False}
 
@@ -58,3 +60,17 @@ def fail(exc: BaseException) -> typer.Exit:
     """Print the error and return the exit (code 1) to raise."""
     console.print(f"[red]error:[/red] {exc}")
     return typer.Exit(EXIT_CONFIG)
+
+
+def check_inputs(values: list[str] | None) -> list[str | Path] | None:
+    """Typer callback for input arguments: http(s) URLs pass as they are, anything else must
+    be an existing file or folder."""
+    if values is None:
+        return None
+    missing = [v for v in values if not is_url(v) and not Path(v).exists()]
+    if missing:
+        raise typer.BadParameter(
+            f"{', '.join(missing)}: no such file or folder (URLs must start with http:// or "
+            "https://)"
+        )
+    return [v.strip() if is_url(v) else Path(v) for v in values]

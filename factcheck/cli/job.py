@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +15,7 @@ from typing import Protocol
 from factcheck import __version__
 from factcheck.app import App
 from factcheck.errors import FactcheckError, RunInterrupted
+from factcheck.io.fetch import FetchSettings, is_url
 from factcheck.io.results import BlockWriter, IndexedRun, RunDirectory, iter_lines
 from factcheck.llm.pricing import Price, cost_usd
 from factcheck.models import (
@@ -97,7 +98,7 @@ def check_new_run(run_dir: Path, *, resume: bool) -> None:
 
 def run_job(
     app: App,
-    paths: list[Path],
+    paths: Sequence[str | Path],
     run_dir: Path,
     *,
     price: Price,
@@ -107,6 +108,7 @@ def run_job(
     header_config: dict[str, object] | None = None,
     events: RunEvents | None = None,
     max_input_bytes: int | None = None,
+    fetch: FetchSettings | None = None,
 ) -> RunOutcome:
     """Run the pipeline of `app` over the articles in `paths` into `run_dir` (resuming it if
     asked), then write its reports. Never prints: progress and notices go to `events`.
@@ -143,7 +145,7 @@ def run_job(
             | {
                 "model_display": app.llm.model_name,
                 "store": describe_store(app),
-                "inputs": [str(p.resolve()) for p in paths],
+                "inputs": [p if is_url(p) else str(Path(p).resolve()) for p in paths],
             },
             prompt_hashes=pipeline.prompt_hashes(),
         )
@@ -170,7 +172,9 @@ def run_job(
         async def consume() -> None:
             skip = state.done if state else set()
             items: Iterable = read_articles(
-                paths, **({"max_bytes": max_input_bytes} if max_input_bytes else {})
+                list(paths),
+                fetch=fetch,
+                **({"max_bytes": max_input_bytes} if max_input_bytes else {}),
             )
             if shard is not None:
                 items = (i for i in items if in_shard(item_id_of(i), shard))

@@ -4,6 +4,7 @@ with a progress bar and a summary table (the job itself is `cli.job`, free of UI
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +14,7 @@ from rich.markup import escape
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
-from factcheck.cli.common import AsOf, cli_settings, fail, with_as_of
+from factcheck.cli.common import AsOf, check_inputs, cli_settings, fail, with_as_of
 from factcheck.cli.job import Budget, RunOutcome, check_new_run, parse_shard, run_job
 from factcheck.cli.terminal import (
     EXIT_OK,
@@ -26,6 +27,7 @@ from factcheck.cli.terminal import (
 )
 from factcheck.config import REPO_DIR, Settings
 from factcheck.errors import AuthenticationFailed, FactcheckError
+from factcheck.io.fetch import is_url
 from factcheck.io.results import IndexedRun, RunDirectory
 from factcheck.llm.batch.api import PollSettings
 from factcheck.llm.batch.queue import BatchingLLM, BatchMode
@@ -72,7 +74,7 @@ class TerminalEvents:
 
 def run_in_terminal(
     settings: Settings,
-    paths: list[Path],
+    paths: Sequence[str | Path],
     run_dir: Path,
     *,
     resume: bool = False,
@@ -82,7 +84,7 @@ def run_in_terminal(
     quiet: bool = False,
 ) -> int:
     """Build the app, run the job with a progress bar, print the summary; the exit code."""
-    from factcheck.app import build_app, build_batch_app, price_of
+    from factcheck.app import build_app, build_batch_app, fetch_settings, price_of
 
     check_new_run(run_dir, resume=resume)
     application = (
@@ -103,6 +105,7 @@ def run_in_terminal(
             header_config=settings.public_dict(),
             events=TerminalEvents(progress, application.llm),
             max_input_bytes=settings.max_input_bytes,
+            fetch=fetch_settings(settings),
         )
     return finish(outcome, quiet=quiet)
 
@@ -129,11 +132,12 @@ def finish(outcome: RunOutcome, *, quiet: bool = False) -> int:
 
 def run(
     paths: Annotated[
-        list[Path] | None,
+        list[str] | None,
         typer.Argument(
-            help="Article files or folders (.txt, .md, .html; a NAME.meta.json beside a file may "
-            "give title, url, published, publisher) or .jsonl/.csv with one article per line.",
-            exists=True,
+            help="Article files, folders or http(s) URLs (.txt, .md, .html, .pdf; a "
+            "NAME.meta.json beside a file may give title, url, published, publisher), "
+            ".jsonl/.csv with one article per line, or .urls with one URL per line.",
+            callback=check_inputs,
         ),
     ] = None,
     out_dir: Annotated[
@@ -186,7 +190,9 @@ def run(
             state = RunDirectory(resume).scan(repair=False)
             if state.header is None:
                 raise FactcheckError(f"{resume}: no results file to resume")
-            inputs = paths or [Path(p) for p in state.header.config.get("inputs", [])]
+            inputs = paths or [
+                p if is_url(p) else Path(p) for p in state.header.config.get("inputs", [])
+            ]
             run_dir = resume
             started_as_of = state.header.config.get("as_of")
             if as_of is None and isinstance(started_as_of, str):

@@ -123,7 +123,12 @@ def render(found: Found, console: Console) -> None:
         for cit in r.citations:
             label = " · ".join(
                 str(x)
-                for x in (cit.source_title or cit.chunk_id, cit.published, cit.source_url)
+                for x in (
+                    cit.source_title or cit.chunk_id,
+                    cit.published,
+                    cit.locator,
+                    cit.source_url,
+                )
                 if x
             )
             cites.add_row(Text(label), Text(f"“{cit.quote}”"))
@@ -147,6 +152,7 @@ def render(found: Found, console: Console) -> None:
                 ch.publisher,
                 ch.published,
                 f"tier {ch.credibility_tier}" if ch.credibility_tier else None,
+                ch.locator,
                 ch.url,
             )
             if x

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from factcheck.cli.common import cli_settings, fail
+from factcheck.cli.common import check_inputs, cli_settings, fail
 from factcheck.cli.terminal import EXIT_USAGE, console, exit_code, out
 from factcheck.config import Settings
 from factcheck.errors import FactcheckError
@@ -17,11 +17,13 @@ from factcheck.retrieval.store import ReferenceStore
 
 def ingest(
     paths: Annotated[
-        list[Path] | None,
+        list[str] | None,
         typer.Argument(
-            help="Reference files or folders: .txt, .md, .html, or .jsonl (one source per line "
-            "with text and optional title, url, published, publisher, credibility_tier).",
-            exists=True,
+            help="Reference files, folders or http(s) URLs: .txt, .md, .html, .pdf, .jsonl (one "
+            "source per line with text and optional title, url, published, publisher, "
+            "credibility_tier), or .urls (one URL per line). URLs are fetched within the "
+            "FACTCHECK_FETCH_* limits.",
+            callback=check_inputs,
         ),
     ] = None,
     claimreview: Annotated[
@@ -46,7 +48,7 @@ def ingest(
 ) -> None:
     """Add trusted reference sources (and published fact checks) to the store. Re-ingesting
     the same files adds nothing."""
-    from factcheck.app import ingest_paths, open_store
+    from factcheck.app import fetch_settings, ingest_paths, open_store
 
     if not paths and not claimreview and not reembed:
         console.print("Give reference files or folders, --claimreview FILE, or --reembed.")
@@ -62,7 +64,9 @@ def ingest(
         raise fail(exc) from None
     ok, failed = ingest_claimreviews(store, settings, claimreview) if claimreview else (0, 0)
     if paths:
-        report = ingest_paths(store, paths)
+        report = ingest_paths(
+            store, paths, max_bytes=settings.max_input_bytes, fetch=fetch_settings(settings)
+        )
         for error in report.errors:
             console.print(f"[red]skipped[/red] {escape(error)}")
         out.print(

@@ -1,27 +1,37 @@
 """Streaming readers for reference sources and articles, with one error per bad item.
 
-`read_sources` and `read_articles` are generators: they hold one file (or one JSONL/CSV
+`read_sources` and `read_articles` are generators: they hold one file, URL (or one JSONL/CSV
 record) in memory at a time and yield an `InputError` for an item they cannot read instead of
-raising, so one bad file never stops a batch. Every error names the file (and the line for
-JSONL/CSV) and says how to fix it.
+raising, so one bad file or URL never stops a batch. Every error names the file (and the line
+for JSONL/CSV/.urls) or the URL, and says how to fix it.
 
 Formats (one parser each, shared by both readers):
 
 - `.txt`, `.md`: the whole file is one item. For `.md` the title is the first `# ` heading.
   A line `Source: publisher, date, URL` within the first 10 lines fills in metadata when it
-  parses cleanly (see `_source_line`); the line stays in the text. A sidecar
-  `<stem>.meta.json` beside the file (`story.txt` → `story.meta.json`) overrides both.
-- `.html`, `.htm`: visible text via selectolax (script/style/nav/footer dropped, one blank
-  line between blocks); title from `<title>` or `<h1>`; url from `<link rel=canonical>` or
-  `og:url`; published from `article:published_time`; publisher from `og:site_name`.
+  parses cleanly (see `_source_line`); the line stays in the text.
+- `.html`, `.htm`: the main text without boilerplate and the page's metadata (title, author,
+  date, site name as publisher, canonical url, declared language) via trafilatura
+  (`factcheck.io.web`).
+- `.pdf`: the text layer page by page via pypdf, with where each page starts
+  (`Source.page_starts`, so chunks know their page) and the PDF's metadata
+  (`factcheck.io.pdf`). A PDF without a text layer (a scan) or with a password is an error.
 - `.jsonl`: one item per line, `{"text": ..., "id"?, "title"?, "url"?, "published"?,
-  "publisher"?, "credibility_tier"?}`; blank lines are skipped, unknown keys ignored.
+  "publisher"?, "author"?, "language"?, "credibility_tier"?}`; blank lines are skipped,
+  unknown keys ignored.
 - `.csv`: a header row with a `text` column and the same optional columns.
+- http(s) URLs given instead of paths, and `.urls` files (one URL per line, `#` comments):
+  fetched within the limits of `FetchSettings` (`factcheck.io.fetch`), then read as HTML, PDF
+  or plain text by their content type; `url` is the final URL after redirects and `retrieved`
+  the time of the fetch.
 
-Text is decoded as strict UTF-8 (a UTF-8 BOM is dropped; an HTML file may declare another
-charset) and line endings are normalised to `\\n`; item ids default to a hash of that text.
-Dates are `YYYY-MM-DD` or ISO 8601 datetimes (the date as written is kept, not converted to
-UTC). Ids must be unique within one call: the second occurrence is an error.
+A sidecar `<stem>.meta.json` beside a `.txt`, `.md`, `.html` or `.pdf` file (`story.txt` →
+`story.meta.json`) overrides the metadata found in the file.
+
+Text is decoded as strict UTF-8 (a UTF-8 BOM is dropped; an HTML file or response may declare
+another charset) and line endings are normalised to `\\n`; item ids default to a hash of that
+text. Dates are `YYYY-MM-DD` or ISO 8601 datetimes (the date as written is kept, not converted
+to UTC). Ids must be unique within one call: the second occurrence is an error.
 """
 
 from __future__ import annotations
@@ -34,13 +44,18 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from factcheck.errors import InputError
+from factcheck.io.fetch import Fetched, FetchSettings, fetch, is_url, make_client
+from factcheck.io.pdf import read_pdf
+from factcheck.io.web import extract_page
+from factcheck.language import language_tag
 from factcheck.models import Article, content_id
 
 DEFAULT_MAX_BYTES = 5_000_000
@@ -48,7 +63,7 @@ DEFAULT_MAX_BYTES = 5_000_000
 
 _SNIFF_BYTES = 8192
 _HEADER_LINES = 10
-_TEXT_FIELDS = ("title", "url", "publisher")
+_TEXT_FIELDS = ("title", "url", "publisher", "author")
 
 
 class Source(BaseModel):
@@ -64,16 +79,37 @@ class Source(BaseModel):
     publisher: str | None = None
     credibility_tier: int | None = Field(default=None, ge=1, le=3)
     path: str | None = None
+    author: str | None = None
+    language: str | None = Field(default=None, description="Lower-case ISO 639-1, e.g. 'es'.")
+    retrieved: datetime | None = Field(default=None, description="When `url` was fetched.")
+    page_starts: tuple[int, ...] | None = Field(
+        default=None,
+        description="Where each page starts in `text` (page k at `page_starts[k - 1]`); "
+        "set for PDFs.",
+    )
+
+    @model_validator(mode="after")
+    def _check_pages(self) -> Source:
+        starts = self.page_starts
+        if starts is not None and (
+            not starts
+            or starts[0] != 0
+            or any(b < a for a, b in pairwise(starts))
+            or starts[-1] > len(self.text)
+        ):
+            raise ValueError("page_starts must rise from 0 and stay within the text")
+        return self
 
 
 @dataclass
 class _Raw:
-    """One item as read from a file, before its fields are validated."""
+    """One item as read from a file or URL, before its fields are validated."""
 
     text: str
     where: str
     path: str
     fields: dict[str, object] = field(default_factory=dict)
+    page_starts: tuple[int, ...] | None = None
 
 
 T = TypeVar("T", Source, Article)
@@ -88,47 +124,74 @@ _Parser = Callable[[Path, int], _Parsed]
 
 
 def read_sources(
-    paths: PathArg, *, max_bytes: int = DEFAULT_MAX_BYTES
+    paths: PathArg,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    fetch: FetchSettings | None = None,
 ) -> Iterator[Source | InputError]:
     """Yield a `Source` per readable item under `paths` (files or directories, walked
-    recursively in sorted order), or an `InputError` per item that cannot be read."""
-    return _read(paths, max_bytes, _build_source)
+    recursively in sorted order, and http(s) URLs, fetched within the limits of `fetch`),
+    or an `InputError` per item that cannot be read."""
+    return _read(paths, max_bytes, _build_source, fetch or FetchSettings())
 
 
 def read_articles(
-    paths: PathArg, *, max_bytes: int = DEFAULT_MAX_BYTES
+    paths: PathArg,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    fetch: FetchSettings | None = None,
 ) -> Iterator[Article | InputError]:
-    """Yield an `Article` per readable item under `paths`, or an `InputError` per bad item."""
-    return _read(paths, max_bytes, _build_article)
+    """Yield an `Article` per readable item under `paths` (files, directories, URLs), or an
+    `InputError` per bad item."""
+    return _read(paths, max_bytes, _build_article, fetch or FetchSettings())
 
 
 def _read(
     paths: PathArg,
     max_bytes: int,
     build: Callable[[_Raw, dict[str, object]], T],
+    fetch_settings: FetchSettings,
 ) -> Iterator[T | InputError]:
     if isinstance(paths, str | os.PathLike):
         paths = [paths]  # one path, not an iterable of characters
     seen: dict[str, str] = {}
-    for path in _walk(paths):
-        if isinstance(path, InputError):
-            yield path
-            continue
-        parser = _PARSERS.get(path.suffix.lower())
-        if parser is None:
-            yield _unknown_extension(path)
-            continue
-        for raw in parser(path, max_bytes):
-            item = raw if isinstance(raw, InputError) else _finish(raw, max_bytes, build)
-            if not isinstance(item, InputError):
-                first = seen.setdefault(item.id, raw.where)
-                if first != raw.where:
-                    item = InputError(
-                        f"duplicate id {item.id!r} (first seen at {first}); give each item a "
-                        "unique id, or drop the repeated item",
-                        source=raw.where,
-                    )
-            yield item
+    urls = _UrlReader(fetch_settings, max_bytes)
+    try:
+        for path in _walk(paths):
+            if isinstance(path, InputError):
+                yield path
+                continue
+            if isinstance(path, str):
+                raws: Iterable[_Raw | InputError] = [urls.read(path, path)]
+            elif path.suffix.lower() == ".urls":
+                raws = urls.read_list(path)
+            elif (parser := _PARSERS.get(path.suffix.lower())) is not None:
+                raws = parser(path, max_bytes)
+            else:
+                yield _unknown_extension(path)
+                continue
+            yield from _items(raws, max_bytes, build, seen)
+    finally:
+        urls.close()
+
+
+def _items(
+    raws: Iterable[_Raw | InputError],
+    max_bytes: int,
+    build: Callable[[_Raw, dict[str, object]], T],
+    seen: dict[str, str],
+) -> Iterator[T | InputError]:
+    for raw in raws:
+        item = raw if isinstance(raw, InputError) else _finish(raw, max_bytes, build)
+        if not isinstance(item, InputError):
+            first = seen.setdefault(item.id, raw.where)
+            if first != raw.where:
+                item = InputError(
+                    f"duplicate id {item.id!r} (first seen at {first}); give each item a "
+                    "unique id, or drop the repeated item",
+                    source=raw.where,
+                )
+        yield item
 
 
 def _finish(
@@ -157,11 +220,12 @@ def _finish(
 
 def _build_source(raw: _Raw, fields: dict[str, object]) -> Source:
     source_id = fields.pop("id", None) or content_id(raw.text)
-    return Source(id=source_id, text=raw.text, path=raw.path, **fields)
+    return Source(id=source_id, text=raw.text, path=raw.path, page_starts=raw.page_starts, **fields)
 
 
 def _build_article(raw: _Raw, fields: dict[str, object]) -> Article:
     fields.pop("credibility_tier", None)
+    fields.pop("language", None)
     return Article(text=raw.text, **fields)
 
 
@@ -204,6 +268,28 @@ def _clean_fields(fields: dict[str, object], where: str) -> dict[str, object] | 
                 f"field 'credibility_tier' must be 1, 2 or 3, got {tier!r}", source=where
             )
         out["credibility_tier"] = tier
+    language = fields.get("language")
+    if language not in (None, ""):
+        tag = language_tag(language) if isinstance(language, str) else None
+        if tag is None:
+            return InputError(
+                f"field 'language' must be a language code such as 'en' or 'es-MX', got "
+                f"{language!r}",
+                source=where,
+            )
+        out["language"] = tag
+    retrieved = fields.get("retrieved")
+    if isinstance(retrieved, datetime):
+        out["retrieved"] = retrieved
+    elif isinstance(retrieved, str) and retrieved.strip():
+        try:
+            out["retrieved"] = datetime.fromisoformat(retrieved.strip())
+        except ValueError:
+            return InputError(
+                f"bad datetime {retrieved!r} in field 'retrieved'; use ISO 8601 such as "
+                "2024-03-05T10:00:00Z",
+                source=where,
+            )
     return out
 
 
@@ -228,10 +314,14 @@ def parse_date(value: object) -> date | None:
 # paths
 
 
-def _walk(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path | InputError]:
+def _walk(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path | str | InputError]:
     """Files under `paths`, directories walked recursively in sorted order (hidden entries and
-    `.meta.json` sidecars skipped; symlinked directories not followed)."""
+    `.meta.json` sidecars skipped; symlinked directories not followed); http(s) URLs are
+    passed through as strings."""
     for entry in paths:
+        if is_url(entry):
+            yield str(entry).strip()
+            continue
         path = Path(entry)
         if path.is_dir():
             for root, dirs, files in os.walk(path):
@@ -246,10 +336,10 @@ def _walk(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path | InputError
 
 
 def _unknown_extension(path: Path) -> InputError:
-    known = ", ".join(sorted(_PARSERS))
+    known = ", ".join(sorted([*_PARSERS, ".urls"]))
     return InputError(
         f"unknown extension {path.suffix or '(none)'!r}; supported: {known}. Convert the file "
-        "(e.g. PDF → .txt) or rename it if it is one of these formats",
+        "(e.g. .docx → .txt) or rename it if it is one of these formats",
         source=str(path),
     )
 
@@ -415,49 +505,8 @@ def _sidecar(path: Path) -> dict[str, object] | InputError:
 
 
 # --------------------------------------------------------------------------------------------
-# .html / .htm
+# .html / .htm / .pdf (files) and URLs
 
-_DROP_TAGS = frozenset(
-    {"script", "style", "noscript", "template", "nav", "footer", "svg", "head", "iframe"}
-)
-_BLOCK_TAGS = frozenset(
-    {
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "br",
-        "dd",
-        "details",
-        "div",
-        "dl",
-        "dt",
-        "figcaption",
-        "figure",
-        "form",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hr",
-        "li",
-        "main",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "summary",
-        "table",
-        "td",
-        "th",
-        "tr",
-        "ul",
-        "body",
-    }
-)
 _CHARSET_RE = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9._-]+)", re.IGNORECASE)
 _HTML_MARKUP_FACTOR = 4
 
@@ -468,18 +517,42 @@ def _parse_html_file(path: Path, max_bytes: int) -> _Parsed:
     if isinstance(text, InputError):
         yield text
         return
-    tree = LexborHTMLParser(text)
-    fields: dict[str, object] = {
-        "title": _first_text(tree, "title") or _first_text(tree, "h1"),
-        "url": _attr(tree, 'link[rel~="canonical"]', "href")
-        or _attr(tree, 'meta[property="og:url"]', "content"),
-        "published": _attr(tree, 'meta[property="article:published_time"]', "content")
-        or _attr(tree, 'meta[name="article:published_time"]', "content"),
-        "publisher": _attr(tree, 'meta[property="og:site_name"]', "content"),
-    }
-    root = tree.body or tree.root
-    body = html_text(root) if root is not None else ""
-    yield _Raw(text=body, where=str(path), path=str(path), fields=fields)
+    yield _with_sidecar(_html_raw(text, str(path), str(path)), path)
+
+
+def _html_raw(html: str, where: str, path: str, url: str | None = None) -> _Raw:
+    page = extract_page(html, url=url)
+    return _Raw(text=page.text, where=where, path=path, fields=dict(page.fields))
+
+
+_PDF_FACTOR = 4
+"""A PDF file may be this many times `max_bytes` (fonts, images and compression)."""
+
+
+def _parse_pdf_file(path: Path, max_bytes: int) -> _Parsed:
+    data = _read_bytes(path, max_bytes * _PDF_FACTOR)
+    raw = data if isinstance(data, InputError) else _pdf_raw(data, str(path), str(path))
+    yield raw if isinstance(raw, InputError) else _with_sidecar(raw, path)
+
+
+def _pdf_raw(data: bytes, where: str, path: str) -> _Raw | InputError:
+    pdf = read_pdf(data, where)
+    if isinstance(pdf, InputError):
+        return pdf
+    return _Raw(
+        text=pdf.text, where=where, path=path, fields=dict(pdf.fields), page_starts=pdf.page_starts
+    )
+
+
+def _with_sidecar(raw: _Raw | InputError, path: Path) -> _Raw | InputError:
+    """`raw` with its fields overridden by the `<stem>.meta.json` sidecar beside `path`."""
+    if isinstance(raw, InputError):
+        return raw
+    sidecar = _sidecar(path)
+    if isinstance(sidecar, InputError):
+        return sidecar
+    raw.fields.update(sidecar)
+    return raw
 
 
 def _charset(data: bytes) -> str:
@@ -487,56 +560,76 @@ def _charset(data: bytes) -> str:
     match = _CHARSET_RE.search(data[:4096])
     if not match:
         return "utf-8"
-    name = match.group(1).decode("ascii").lower()
+    return _codec(match.group(1).decode("ascii")) or "utf-8"
+
+
+def _codec(name: str | None) -> str | None:
+    if not name:
+        return None
     try:
         return codecs.lookup(name).name
     except LookupError:
-        return "utf-8"
+        return None
 
 
-def _first_text(tree: LexborHTMLParser, selector: str) -> str | None:
-    node = tree.css_first(selector)
-    text = " ".join(node.text(deep=True).split()) if node is not None else ""
-    return text or None
+class _UrlReader:
+    """Fetches URLs (one HTTP client for a whole read) and turns responses into raw items."""
 
+    def __init__(self, settings: FetchSettings, max_bytes: int) -> None:
+        self._settings = settings
+        self._max_bytes = max_bytes
+        self._client: httpx.Client | None = None
 
-def _attr(tree: LexborHTMLParser, selector: str, name: str) -> str | None:
-    node = tree.css_first(selector)
-    value = node.attributes.get(name) if node is not None else None
-    return (value.strip() or None) if value else None
+    def read(self, url: str, where: str) -> _Raw | InputError:
+        """The item at `url` (HTML, PDF or plain text), or the error fetching or reading it."""
+        if self._client is None:
+            self._client = make_client(self._settings)
+        got = fetch(url, self._settings, self._client)
+        if isinstance(got, InputError):
+            return got if where == url else InputError(str(got), source=where)
+        raw = self._raw(got, where)
+        if not isinstance(raw, InputError):
+            raw.fields["url"] = got.final_url
+            raw.fields["retrieved"] = got.retrieved
+        return raw
 
+    def _raw(self, got: Fetched, where: str) -> _Raw | InputError:
+        if got.kind == "pdf":
+            return _pdf_raw(got.body, where, got.final_url)
+        encoding = _codec(got.charset) or (_charset(got.body) if got.kind == "html" else "utf-8")
+        text = _decode(got.body, where, encoding)
+        if isinstance(text, InputError):
+            return text
+        if got.kind == "text":
+            return _Raw(text=text, where=where, path=got.final_url)
+        return _html_raw(text, where, got.final_url, url=got.final_url)
 
-def html_text(root: LexborNode) -> str:
-    """Visible text under `root`: blocks separated by a blank line, whitespace collapsed
-    within a block, script/style/nav/footer and similar dropped."""
-    paragraphs: list[str] = []
-    pieces: list[str] = []
+    def read_list(self, path: Path) -> _Parsed:
+        """Every URL listed in a `.urls` file (one per line; blank lines and `#` comments
+        skipped), fetched in order."""
+        data = _read_bytes(path, DEFAULT_MAX_BYTES)
+        text = data if isinstance(data, InputError) else _decode(data, str(path))
+        if isinstance(text, InputError):
+            yield text
+            return
+        for lineno, line in enumerate(text.split("\n"), start=1):
+            entry = line.strip()
+            if not entry or entry.startswith("#"):
+                continue
+            where = f"{path}:{lineno}"
+            if not is_url(entry):
+                yield InputError(
+                    f"not an http(s) URL: {entry[:100]!r}; a .urls file lists one URL per "
+                    "line (blank lines and lines starting with # are skipped)",
+                    source=where,
+                )
+                continue
+            yield self.read(entry, where)
 
-    def flush() -> None:
-        block = " ".join("".join(pieces).split())
-        if block:
-            paragraphs.append(block)
-        pieces.clear()
-
-    stack: list[tuple[LexborNode, bool]] = [(root, False)]
-    while stack:
-        node, leaving = stack.pop()
-        if leaving:
-            flush()
-            continue
-        tag = node.tag
-        if tag == "-text":
-            pieces.append(node.text(deep=False))
-            continue
-        if tag in _DROP_TAGS or tag.startswith("-"):
-            continue
-        if tag in _BLOCK_TAGS:
-            flush()
-            stack.append((node, True))
-        children = list(node.iter(include_text=True))
-        stack.extend((child, False) for child in reversed(children))
-    flush()
-    return "\n\n".join(paragraphs)
+    def close(self) -> None:
+        """Close the HTTP client, if one was opened."""
+        if self._client is not None:
+            self._client.close()
 
 
 # --------------------------------------------------------------------------------------------
@@ -717,6 +810,7 @@ _PARSERS: dict[str, _Parser] = {
     ".markdown": _parse_text_file,
     ".html": _parse_html_file,
     ".htm": _parse_html_file,
+    ".pdf": _parse_pdf_file,
     ".jsonl": _parse_jsonl,
     ".csv": _parse_csv,
 }

@@ -87,10 +87,11 @@ table.review{margin:.4em 0;background:#fff}table.review th{font-weight:600}
 
 def _citation(cit: Citation) -> str:
     date = f", {esc(cit.published.isoformat())}" if cit.published else ""
+    page = f", {esc(cit.locator)}" if cit.locator else ""
     url = f" · {link(cit.source_url)}" if cit.source_url else ""
     return (
         f"<li><blockquote>“{esc(cit.quote)}”</blockquote>"
-        f"<cite>{esc(cit.source_title or cit.chunk_id)}</cite>{date}{url}</li>"
+        f"<cite>{esc(cit.source_title or cit.chunk_id)}</cite>{date}{page}{url}</li>"
     )
 
 

@@ -111,7 +111,8 @@ def _markdown_lines(run: RunView, reviews: Reviews | None = None) -> Iterator[st
                 url = safe_url(cit.source_url)
                 link = f" <{url}>" if url and not set(url) & set("<>") else ""
                 date = f", {cit.published.isoformat()}" if cit.published else ""
-                lines.append(f"  - “{_md(cit.quote)}” — {source}{date}{link}")
+                page = f", {cit.locator}" if cit.locator else ""
+                lines.append(f"  - “{_md(cit.quote)}” — {source}{date}{page}{link}")
             if r.rejected_citations:
                 lines.append(
                     f"- {len(r.rejected_citations)} citation(s) failed validation and were dropped"

@@ -12,6 +12,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from factcheck.errors import IngestError
 from factcheck.injection import scan
 from factcheck.io.inputs import Source
+from factcheck.io.pdf import page_at
 from factcheck.models import SourceChunk, content_id
 
 
@@ -54,6 +55,9 @@ def split_source(
         end = start + len(text)
         cursor = start + 1
         metadata = {**base, "start": start, "end": end, "chunk_index": index}
+        if source.page_starts:
+            metadata["page"] = page_at(source.page_starts, start)
+            metadata["page_end"] = page_at(source.page_starts, max(start, end - 1))
         metadata.update(injection_metadata(text))
         chunks.append(
             Chunk(
@@ -90,11 +94,15 @@ def source_metadata(source: Source) -> dict[str, str | int | float | bool]:
         "publisher": source.publisher,
         "credibility_tier": source.credibility_tier,
         "source_path": source.path,
+        "author": source.author,
+        "language": source.language,
         "dated": source.published is not None,
     }
     if source.published is not None:
         meta["published"] = source.published.isoformat()
         meta["published_int"] = yyyymmdd(source.published)
+    if source.retrieved is not None:
+        meta["retrieved"] = source.retrieved.isoformat()
     return {key: value for key, value in meta.items() if value is not None}
 
 
@@ -112,6 +120,8 @@ def chunk_from(chunk_id: str, text: str, meta: dict[str, Any]) -> SourceChunk:
         publisher=meta.get("publisher"),
         published=date.fromisoformat(published) if isinstance(published, str) else None,
         credibility_tier=meta.get("credibility_tier"),
+        page=meta.get("page"),
+        page_end=meta.get("page_end"),
         injection_rules=[r for r in str(meta.get("injection_rules") or "").split(",") if r],
     )
 

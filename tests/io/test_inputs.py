@@ -73,11 +73,12 @@ def test_html_source(tmp_path: Path) -> None:
     <footer>Copyright</footer><script>track()</script></body></html>"""
     write(tmp_path / "page.html", html)
     (source,) = read_sources([tmp_path / "page.html"])
-    assert source.title == "Jobs & wages"
+    assert source.title == "Jobs"  # trafilatura prefers the headline to <title>
     assert source.url == "https://example.org/jobs"
     assert source.published == date(2024, 3, 5)
     assert source.publisher == "Example News"
-    assert source.text == "Jobs\n\nUnemployment fell to 4.1%.\n\nSecond paragraph."
+    # a short page keeps its main text: no navigation, sentences not broken at inline tags
+    assert source.text == "Unemployment fell to 4.1%.\n\nSecond paragraph."
 
 
 def test_html_declared_charset_is_honoured(tmp_path: Path) -> None:
@@ -175,7 +176,8 @@ BAD_FILES: dict[str, tuple[str, bytes, str]] = {
     "latin1": ("latin.txt", "Caf\xe9 cr\xe8me".encode("latin-1"), "not valid UTF-8"),
     "utf16": ("wide.txt", "hello".encode("utf-16"), "UTF-16"),
     "binary": ("blob.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR", "binary file"),
-    "unknown": ("doc.pdf", b"%PDF-1.4", "unknown extension '.pdf'"),
+    "unknown": ("doc.docx", b"PK\x03\x04", "unknown extension '.docx'"),
+    "bad_pdf": ("doc.pdf", b"%PDF-1.4", "PDF"),
     "big": ("big.txt", b"x" * 2_000, "over the 1,000-byte limit"),
     "bad_html": ("empty.html", b"<html><body><script>x()</script></body></html>", "no text"),
 }
