@@ -340,7 +340,9 @@ def choose_verifier(
     settings: Settings, llm: StructuredLLM, prompts: PromptLibrary
 ) -> ClaimVerifier:
     """The configured verifier itself (see `make_verifier`)."""
-    llm_verifier = LLMVerifier(llm, prompts, relevance_threshold=settings.relevance_threshold)
+    llm_verifier = LLMVerifier(
+        llm, prompts, relevance_threshold=settings.resolved_relevance_threshold()
+    )
     if settings.verifier == "llm":
         return llm_verifier
     from factcheck.verify.cascade import CascadeVerifier
@@ -349,7 +351,7 @@ def choose_verifier(
     nli = NLIVerifier(
         NLIModel(threads=settings.local_n_threads),
         NLISettings(
-            relevance_threshold=settings.relevance_threshold,
+            relevance_threshold=settings.resolved_relevance_threshold(),
             commit_threshold=settings.nli_commit_threshold,
             conflict_threshold=settings.nli_conflict_threshold,
         ),

@@ -250,7 +250,8 @@ def demo(
     settings = settings.model_copy(
         update={
             "chroma_path": settings.chroma_path.parent / "demo-chroma",
-            "collection": "seed-references",
+            # one demo collection per embedder: the demo's own store follows the setting
+            "collection": f"seed-references-{settings.embedder}",
         }
     )
     clock = time.perf_counter()

@@ -175,7 +175,7 @@ def _spec(
             "top_k": settings.top_k,
             "candidates": settings.candidates,
             "rrf_k": settings.rrf_k,
-            "relevance_threshold": settings.relevance_threshold,
+            "relevance_threshold": settings.resolved_relevance_threshold(),
             "chunk_size": settings.chunk_size,
             "chunk_overlap": settings.chunk_overlap,
             "chunk_title": settings.chunk_title,
