@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 RERANKER_NAME = "factcheck-reranker-minilm-int8"
 RERANKER_RESOURCE = "assets/reranker/reranker-minilm-int8.onnx"
-RERANKER_SHA256 = "PENDING"
+RERANKER_SHA256 = "a0a344be51b55cd8a839a2dd159d9d630aeb365a5fe26491bcc02bbc1b7dcbc7"
 MAX_LENGTH = 256
 """Tokens per (claim, passage) pair, truncated longest-first (as in training)."""
 DEFAULT_DEPTH = 30
