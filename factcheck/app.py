@@ -50,6 +50,7 @@ from factcheck.retrieval.store import (
 from factcheck.verify.base import ClaimVerifier
 from factcheck.verify.checks import CheckedVerifier
 from factcheck.verify.llm import LLMVerifier
+from factcheck.verify.trends import SeriesReader, TrendChecker
 
 
 @dataclass
@@ -299,10 +300,17 @@ def make_extractor(settings: Settings, llm: StructuredLLM, prompts: PromptLibrar
 # --- verification and the pipeline -----------------------------------------------------------
 
 
-def make_verifier(settings: Settings, llm: StructuredLLM, prompts: PromptLibrary) -> ClaimVerifier:
+def make_verifier(
+    settings: Settings,
+    llm: StructuredLLM,
+    prompts: PromptLibrary,
+    series: SeriesReader | None = None,
+) -> ClaimVerifier:
     """The configured verifier — the LLM, the offline NLI model, or NLI-then-LLM (cascade) —
-    behind the checks every verdict passes (numbers and dates, valid citations)."""
-    return CheckedVerifier(choose_verifier(settings, llm, prompts))
+    behind the checks every verdict passes (numbers and dates, valid citations). With
+    `series` (the reference store), change claims get trends computed from table rows."""
+    trends = TrendChecker(series) if series is not None else None
+    return CheckedVerifier(choose_verifier(settings, llm, prompts), trends)
 
 
 def choose_verifier(
@@ -372,7 +380,7 @@ def build_app(
     pipeline = Pipeline(
         extractor,
         retriever,
-        make_verifier(settings, llm, prompts),
+        make_verifier(settings, llm, prompts, reference_store),
         retrieval=retrieval_settings(settings),
         concurrency=concurrency or settings.concurrency,
         model=llm.model_name,

@@ -17,6 +17,11 @@ Formats (one parser each, shared by both readers):
 - `.jsonl`: one item per line, `{"text": ..., "id"?, "title"?, "url"?, "published"?,
   "publisher"?, "credibility_tier"?}`; blank lines are skipped, unknown keys ignored.
 - `.csv`: a header row with a `text` column and the same optional columns.
+- Statistics tables, `.csv` with a `<stem>.table.json` sidecar or any `.xlsx`: one source per
+  value (`factcheck.io.tables`); they are reference sources, not articles.
+
+A `language` (ISO 639-1, e.g. "es") in a source's sidecar or JSONL/CSV record is kept on the
+`Source`; without one, the store detects it (`factcheck.language`).
 
 Text is decoded as strict UTF-8 (a UTF-8 BOM is dropped; an HTML file may declare another
 charset) and line endings are normalised to `\\n`; item ids default to a hash of that text.
@@ -41,6 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from factcheck.errors import InputError
+from factcheck.io.series import TableRow
 from factcheck.models import Article, content_id
 
 DEFAULT_MAX_BYTES = 5_000_000
@@ -49,6 +55,7 @@ DEFAULT_MAX_BYTES = 5_000_000
 _SNIFF_BYTES = 8192
 _HEADER_LINES = 10
 _TEXT_FIELDS = ("title", "url", "publisher")
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2}$")
 
 
 class Source(BaseModel):
@@ -64,6 +71,10 @@ class Source(BaseModel):
     publisher: str | None = None
     credibility_tier: int | None = Field(default=None, ge=1, le=3)
     path: str | None = None
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
+    table: TableRow | None = Field(
+        default=None, description="For a value of a statistics table: its row (`io.tables`)."
+    )
 
 
 @dataclass
@@ -114,6 +125,19 @@ def _read(
         if isinstance(path, InputError):
             yield path
             continue
+        if _is_table(path):
+            items = _table_items(path, max_bytes, for_sources=build is _build_source)
+            for item, where in items:
+                if not isinstance(item, InputError):
+                    first = seen.setdefault(item.id, where)
+                    if first != where:
+                        item = InputError(
+                            f"duplicate id {item.id!r} (first seen at {first}): the table has two "
+                            "rows for the same series and period; remove one",
+                            source=where,
+                        )
+                yield item  # type: ignore[misc]
+            continue
         parser = _PARSERS.get(path.suffix.lower())
         if parser is None:
             yield _unknown_extension(path)
@@ -162,7 +186,50 @@ def _build_source(raw: _Raw, fields: dict[str, object]) -> Source:
 
 def _build_article(raw: _Raw, fields: dict[str, object]) -> Article:
     fields.pop("credibility_tier", None)
+    fields.pop("language", None)
     return Article(text=raw.text, **fields)
+
+
+def _is_table(path: Path) -> bool:
+    from factcheck.io.tables import is_table
+
+    return is_table(path)
+
+
+def _table_items(
+    path: Path, max_bytes: int, *, for_sources: bool
+) -> Iterator[tuple[Source | InputError, str]]:
+    """A statistics table's values as sources (with where each came from)."""
+    from factcheck.io.tables import read_table
+
+    if not for_sources:
+        yield (
+            InputError(
+                "a statistics table is a reference source, not an article; ingest it with "
+                "`factcheck ingest` (or move it out of the articles folder)",
+                source=str(path),
+            ),
+            str(path),
+        )
+        return
+    for item in read_table(path, max_bytes):
+        if isinstance(item, InputError):
+            yield item, item.source or str(path)
+            continue
+        spec = item.spec
+        source = Source(
+            id=item.id,
+            text=item.text,
+            title=spec.title,
+            url=spec.url,
+            published=spec.published,
+            publisher=spec.publisher,
+            credibility_tier=spec.credibility_tier,
+            path=str(path),
+            language=spec.language,
+            table=item.row,
+        )
+        yield source, item.where
 
 
 # --------------------------------------------------------------------------------------------
@@ -195,6 +262,16 @@ def _clean_fields(fields: dict[str, object], where: str) -> dict[str, object] | 
                 source=where,
             )
         out["published"] = parsed
+    language = fields.get("language")
+    if language not in (None, ""):
+        code = language.strip().lower() if isinstance(language, str) else ""
+        if not _LANGUAGE_CODE.match(code):
+            return InputError(
+                f"field 'language' must be an ISO 639-1 code such as 'en' or 'es', got "
+                f"{language!r}",
+                source=where,
+            )
+        out["language"] = code
     tier = fields.get("credibility_tier")
     if tier not in (None, ""):
         if isinstance(tier, str) and tier.strip().isdigit():
@@ -237,7 +314,9 @@ def _walk(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path | InputError
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
-                    if not name.startswith(".") and not name.endswith(".meta.json"):
+                    if not name.startswith(".") and not name.endswith(
+                        (".meta.json", ".table.json")
+                    ):
                         yield Path(root) / name
         elif path.is_file():
             yield path
@@ -246,7 +325,7 @@ def _walk(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path | InputError
 
 
 def _unknown_extension(path: Path) -> InputError:
-    known = ", ".join(sorted(_PARSERS))
+    known = ", ".join([*sorted(_PARSERS), ".xlsx"])
     return InputError(
         f"unknown extension {path.suffix or '(none)'!r}; supported: {known}. Convert the file "
         "(e.g. PDF → .txt) or rename it if it is one of these formats",
@@ -681,7 +760,10 @@ def _csv_records(lines: Iterator[str], path: Path) -> _Parsed:
         names = [h.strip() for h in header or []]
         if "text" not in names:
             yield InputError(
-                "the first row must be a header with a 'text' column", source=str(path)
+                "the first row must be a header with a 'text' column (one document per row); "
+                f"if this is a statistics table, add a sidecar {path.stem}.table.json naming "
+                'its time_column and value_columns (README, "Statistics tables")',
+                source=str(path),
             )
             return
         start = reader.line_num + 1

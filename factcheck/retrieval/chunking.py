@@ -12,6 +12,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from factcheck.errors import IngestError
 from factcheck.injection import scan
 from factcheck.io.inputs import Source
+from factcheck.language import detect_language
 from factcheck.models import SourceChunk, content_id
 
 
@@ -81,8 +82,13 @@ def indexed_text(text: str, metadata: dict[str, Any]) -> str:
     return text
 
 
+LANGUAGE_SAMPLE = 2000
+"""Characters of a source read to detect its language when it does not state one."""
+
+
 def source_metadata(source: Source) -> dict[str, str | int | float | bool]:
-    """The metadata every chunk of `source` carries (None values left out)."""
+    """The metadata every chunk of `source` carries (None values left out): `language` is the
+    source's own (sidecar or table) or else detected from its first characters."""
     meta: dict[str, str | int | float | bool | None] = {
         "source_id": source.id,
         "title": source.title,
@@ -91,7 +97,10 @@ def source_metadata(source: Source) -> dict[str, str | int | float | bool]:
         "credibility_tier": source.credibility_tier,
         "source_path": source.path,
         "dated": source.published is not None,
+        "language": source.language or detect_language(source.text[:LANGUAGE_SAMPLE]),
     }
+    if source.table is not None:
+        meta.update(source.table.metadata())
     if source.published is not None:
         meta["published"] = source.published.isoformat()
         meta["published_int"] = yyyymmdd(source.published)
@@ -113,6 +122,7 @@ def chunk_from(chunk_id: str, text: str, meta: dict[str, Any]) -> SourceChunk:
         published=date.fromisoformat(published) if isinstance(published, str) else None,
         credibility_tier=meta.get("credibility_tier"),
         injection_rules=[r for r in str(meta.get("injection_rules") or "").split(",") if r],
+        series_id=meta.get("series_id"),
     )
 
 
