@@ -388,6 +388,7 @@ def build_app(
         embedder=getattr(retriever, "embedder_name", None),
         collection=settings.collection,
         priors=open_prior_checks(reference_store, settings) if reference_store else None,
+        tables=reference_store is not None,
     )
     return App(settings, prompts, llm, retriever, pipeline, reference_store)
 

@@ -114,6 +114,7 @@ class SourceChunk(_Frozen):
         description="For a row of a statistics table: the series it belongs to "
         "(`factcheck.io.tables`), so the series' other rows can be fetched for trends.",
     )
+    series: str | None = Field(default=None, description="What that series counts (its label).")
 
     @property
     def injection_flagged(self) -> bool:

@@ -123,6 +123,7 @@ def chunk_from(chunk_id: str, text: str, meta: dict[str, Any]) -> SourceChunk:
         credibility_tier=meta.get("credibility_tier"),
         injection_rules=[r for r in str(meta.get("injection_rules") or "").split(",") if r],
         series_id=meta.get("series_id"),
+        series=meta.get("series"),
     )
 
 

@@ -29,6 +29,7 @@ is fetched from the store (`SeriesReader.series_rows`) and:
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -393,11 +394,18 @@ class TrendChecker:
     def assess(self, claim: Claim, evidence: list[Evidence]) -> TrendEvidence | None:
         """The computed passage for `claim`, or None when the claim states no change or its
         evidence holds no table row. Rows of periods after the claim's date are left out."""
-        if claim_direction(claim.text) is None and not _states_change(claim.text):
+        if not is_change_claim(claim.text):
             return None
-        row_evidence = next((e for e in evidence if e.chunk.series_id), None)
+        row_evidence = next(
+            (
+                e
+                for e in evidence
+                if e.chunk.series_id and series_matches_claim(e.chunk.series or "", claim.text)
+            ),
+            None,
+        )
         if row_evidence is None:
-            return None
+            return None  # no table row, or only rows of series the claim is not about
         series_id = str(row_evidence.chunk.series_id)
         rows = self.reader.series_rows(series_id)
         if claim.claim_date is not None:
@@ -426,12 +434,66 @@ class TrendChecker:
         item = Evidence(number=len(evidence) + 1, chunk=chunk, score=0.0)
         checks = trend_checks(claim.text, trend, text, chunk.id)
         note = (
-            f"trend computed from {len(used)} rows of series {series_id} "
-            f"({trend.baseline.period.key} vs {trend.current.period.key}; {trend.basis}): "
-            + ", ".join(c.describe() for c in checks)
+            f"trend computed from {len(used)} rows of table series {series_id} "
+            f"({trend.baseline.period.key} vs {trend.current.period.key}, {trend.basis}), "
+            f"shown as passage {item.number}; its checks are among the number checks"
         )
         return TrendEvidence(item, checks, note)
 
 
-def _states_change(text: str) -> bool:
-    return any(q.kind == "change" for q in parse_quantities(text))
+def is_change_claim(text: str) -> bool:
+    """Whether a claim states a change: a direction word or a percentage change."""
+    return claim_direction(text) is not None or any(
+        q.kind == "change" for q in parse_quantities(text)
+    )
+
+
+TOPIC_PREFIX = 5
+"""Letters two words must share, accents and case aside, for a claim to name a series' topic
+("homicides" ~ "homicidios", "inflation" ~ "inflación")."""
+_GENERIC = frozenset(
+    (
+        "total",
+        "number",
+        "numbers",
+        "count",
+        "registered",
+        "recorded",
+        "reported",
+        "presumed",
+        "estimated",
+        "annual",
+        "monthly",
+        "quarterly",
+        "yearly",
+        "preliminary",
+        "definitive",
+        "registrados",
+        "registradas",
+        "presuntos",
+        "número",
+        "cifra",
+        "mensual",
+        "anual",
+        "preliminares",
+        "definitivas",
+    )
+)
+
+
+def series_matches_claim(series_label: str, claim_text: str) -> bool:
+    """Whether the claim names what the series counts: some word of five or more letters of
+    the series label (generic words such as "total" or "registered" aside) shares its first
+    `TOPIC_PREFIX` letters with a claim word, in any language. A heuristic that keeps a
+    homicide table away from a claim about falling inflation in the same country."""
+    claim_stems = {_fold(w)[:TOPIC_PREFIX] for w in _WORD.findall(claim_text) if len(w) >= 5}
+    return any(
+        _fold(w)[:TOPIC_PREFIX] in claim_stems
+        for w in _WORD.findall(series_label)
+        if len(w) >= 5 and w.lower() not in _GENERIC
+    )
+
+
+def _fold(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
