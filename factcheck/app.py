@@ -317,7 +317,12 @@ def choose_verifier(
     settings: Settings, llm: StructuredLLM, prompts: PromptLibrary
 ) -> ClaimVerifier:
     """The configured verifier itself (see `make_verifier`)."""
-    llm_verifier = LLMVerifier(llm, prompts, relevance_threshold=settings.relevance_threshold)
+    llm_verifier = LLMVerifier(
+        llm,
+        prompts,
+        relevance_threshold=settings.relevance_threshold,
+        output_language=settings.output_language,
+    )
     if settings.verifier == "llm":
         return llm_verifier
     from factcheck.verify.cascade import CascadeVerifier

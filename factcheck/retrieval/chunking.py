@@ -12,7 +12,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from factcheck.errors import IngestError
 from factcheck.injection import scan
 from factcheck.io.inputs import Source
-from factcheck.language import detect_language
+from factcheck.language import LANGUAGE_SAMPLE, detect_language
 from factcheck.models import SourceChunk, content_id
 
 
@@ -80,10 +80,6 @@ def indexed_text(text: str, metadata: dict[str, Any]) -> str:
     if metadata.get("titled") and isinstance(title, str) and not text.startswith(title):
         return f"{title}. {text}"
     return text
-
-
-LANGUAGE_SAMPLE = 2000
-"""Characters of a source read to detect its language when it does not state one."""
 
 
 def source_metadata(source: Source) -> dict[str, str | int | float | bool]:
