@@ -6,7 +6,7 @@ is always a table and needs one. The sidecar names the table and its columns:
 
 ```json
 {"title": "Presumed homicides registered in Mexico", "publisher": "INEGI",
- "url": "https://www.inegi.org.mx/...", "published": "2025-07-29", "language": "en",
+ "url": "https://www.inegi.org.mx/...", "language": "en",
  "credibility_tier": 1, "time_column": "year", "value_columns": {"homicides": "Presumed
  homicides registered"}, "unit": "homicides", "geo": "Mexico", "note_column": "figures"}
 ```
