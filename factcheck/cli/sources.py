@@ -19,8 +19,9 @@ def ingest(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Reference files or folders: .txt, .md, .html, or .jsonl (one source per line "
-            "with text and optional title, url, published, publisher, credibility_tier).",
+            help="Reference files or folders: .txt, .md, .html, or .jsonl/.csv (one source per "
+            "line with text and optional title, url, published, publisher, credibility_tier, "
+            "language); statistics tables: .csv or .xlsx with a NAME.table.json sidecar.",
             exists=True,
         ),
     ] = None,
