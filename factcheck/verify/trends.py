@@ -6,8 +6,10 @@ retrieved evidence holds a row of a statistics table (`factcheck.io.tables`), th
 is fetched from the store (`SeriesReader.series_rows`) and:
 
 1. Windows are chosen. Two or more periods named in the claim ("June 2025 compared with June
-   2024", "between 2019 and 2024"): the earliest against the latest. One ("in the first half
-   of 2025", "en 2024"): that window against the same months a year earlier (year on year,
+   2024", "between 2019 and 2024"): the earliest against the latest. One after "since" /
+   "desde" ("since October 2024"): that window against the latest window of the same length.
+   One otherwise ("in the first half of 2025", "en 2024"): that window against the same months
+   a year earlier (year on year,
    how official crime statistics are compared, so seasons cancel). None ("homicides are
    falling"): the latest data against a year earlier — the latest full year when the series is
    annual, else the year to date of the latest row (January–June 2025 vs January–June 2024).
@@ -67,7 +69,8 @@ _UP = (
     "subir alza creció crecio crecieron crece crecen crecer crecimiento incrementó "
     "incremento incrementaron incrementa incrementan repunte repuntó repunto mayor mayores"
 )
-_DIRECTION = {w: "down" for w in _DOWN.split()} | {w: "up" for w in _UP.split()}
+_DIRECTION: dict[str, Direction] = {w: "down" for w in _DOWN.split()}
+_DIRECTION |= {w: "up" for w in _UP.split()}
 _NEGATIONS = frozenset(
     [
         "not",
@@ -99,7 +102,7 @@ def claim_direction(text: str) -> Direction | None:
     rising/aumentaron), or None when it states none, states both, or negates it ("did not
     fall": the claim then asserts no direction this check can test)."""
     words = [w.lower() for w in _WORD.findall(text)]
-    found: set[str] = set()
+    found: set[Direction] = set()
     for i, word in enumerate(words):
         direction = _DIRECTION.get(word)
         if direction is None:
@@ -109,7 +112,7 @@ def claim_direction(text: str) -> Direction | None:
         if any(w in _NEGATIONS for w in words[max(0, i - 3) : i]):
             return None
         found.add(direction)
-    return found.pop() if len(found) == 1 else None  # type: ignore[return-value]
+    return found.pop() if len(found) == 1 else None
 
 
 def claim_periods(text: str) -> list[Period]:
@@ -222,16 +225,23 @@ def choose_windows(
     named = claim_periods(claim_text)
     if len(named) >= 2:
         return named[0], named[-1], "the periods the claim names"
+    last = max((row.period.last for _, row in rows), default=None)
+    if len(named) == 1 and _SINCE.search(claim_text) and last is not None:
+        since = named[0]
+        current = Period(last - since.months + 1, last)
+        return since, current, "the claim's starting period against the latest of the same length"
     if len(named) == 1:
         return named[0].shifted(-1), named[0], "the claim's period against a year earlier"
-    if not rows:
+    if last is None:
         return None
-    last = max(row.period.last for _, row in rows)
     if all(row.period.months == 12 and row.period.first % 12 == 0 for _, row in rows):
         current = Period(last - 11, last)
         return current.shifted(-1), current, "the latest year against the year before"
     current = Period(last - last % 12, last)
     return current.shifted(-1), current, "the latest data, year to date, against a year earlier"
+
+
+_SINCE = re.compile(r"\b(?:since|desde)\b", re.IGNORECASE)
 
 
 def compute_trend(

@@ -129,6 +129,10 @@ def test_windows_default_to_year_to_date_or_the_latest_year() -> None:
     assert (baseline.key, current.key) == ("2023", "2024")
     one = choose_windows("homicides fell in the first half of 2025", ROWS)
     assert one is not None and (one[0].key, one[1].key) == ("2024-H1", "2025-H1")
+    since = choose_windows("homicides have fallen since October 2024", ROWS)
+    assert since is not None and (since[0].key, since[1].key) == ("2024-10", "2025-06")
+    desde = choose_windows("los homicidios bajaron desde 2022", annual)
+    assert desde is not None and (desde[0].key, desde[1].key) == ("2022", "2024")
 
 
 # --- window arithmetic -------------------------------------------------------------------------
