@@ -143,6 +143,7 @@ def read_table(path: Path, max_bytes: int) -> Iterator[TableItem | InputError]:
         )
         return
     rows = _xlsx_rows(path, spec) if path.suffix.lower() == ".xlsx" else _csv_rows(path)
+    columns = spec.columns()
     header: list[str] | None = None
     for where, cells in rows:
         if isinstance(cells, InputError):
@@ -165,7 +166,7 @@ def read_table(path: Path, max_bytes: int) -> Iterator[TableItem | InputError]:
         if not any(_text(c) for c in cells):
             continue
         record = dict(zip(header, list(cells) + [None] * (len(header) - len(cells)), strict=False))
-        yield from _row_items(record, spec, path, where)
+        yield from _row_items(record, spec, columns, path, where)
     if header is None:
         yield InputError("empty table (no header row); add a header and rows", source=str(path))
 
@@ -221,7 +222,11 @@ def load_spec(path: Path) -> TableSpec | InputError:
 
 
 def _row_items(
-    record: dict[str, Any], spec: TableSpec, path: Path, where: str
+    record: dict[str, Any],
+    spec: TableSpec,
+    columns: dict[str, ValueColumn],
+    path: Path,
+    where: str,
 ) -> Iterator[TableItem | InputError]:
     period_cell = record.get(spec.time_column)
     period = parse_period(period_cell)
@@ -242,7 +247,6 @@ def _row_items(
             source=where,
         )
         return
-    columns = spec.columns()
     for column, how in columns.items():
         cell = record.get(column)
         parsed = _number(cell, spec.decimal_comma, how.unit)
@@ -334,8 +338,11 @@ def _text(cell: object) -> str:
     return " ".join(str(cell).split())
 
 
+_NOT_WORD = re.compile(r"[^\w]+")
+
+
 def _slug(text: str) -> str:
-    return re.sub(r"[^\w]+", "-", text.strip().lower()).strip("-") or "x"
+    return _NOT_WORD.sub("-", text.strip().lower()).strip("-") or "x"
 
 
 # --------------------------------------------------------------------------------------------
