@@ -49,9 +49,9 @@ class Checker:
         return self.app.settings
 
     def ingest(self, paths: Sequence[str | Path]) -> IngestReport:
-        """Add reference files, folders or http(s) URLs (.txt, .md, .html, .pdf, .jsonl,
-        .urls) to the store; items that cannot be read are listed in the report's `errors`,
-        the rest are stored."""
+        """Add reference files, folders or http(s) URLs (.txt, .md, .html, .pdf, .jsonl, .csv,
+        .urls, and statistics tables: .csv/.xlsx with a .table.json sidecar) to the store;
+        items that cannot be read are listed in the report's `errors`, the rest are stored."""
         store = self.app.reference_store
         if store is None:
             raise FactcheckError("this checker searches a bare retriever: it has no store")

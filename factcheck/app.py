@@ -53,6 +53,7 @@ from factcheck.retrieval.store import (
 from factcheck.verify.base import ClaimVerifier
 from factcheck.verify.checks import CheckedVerifier
 from factcheck.verify.llm import LLMVerifier
+from factcheck.verify.trends import SeriesReader, TrendChecker
 
 
 @dataclass
@@ -330,10 +331,17 @@ def make_extractor(settings: Settings, llm: StructuredLLM, prompts: PromptLibrar
 # --- verification and the pipeline -----------------------------------------------------------
 
 
-def make_verifier(settings: Settings, llm: StructuredLLM, prompts: PromptLibrary) -> ClaimVerifier:
+def make_verifier(
+    settings: Settings,
+    llm: StructuredLLM,
+    prompts: PromptLibrary,
+    series: SeriesReader | None = None,
+) -> ClaimVerifier:
     """The configured verifier — the LLM, the offline NLI model, or NLI-then-LLM (cascade) —
-    behind the checks every verdict passes (numbers and dates, valid citations)."""
-    return CheckedVerifier(choose_verifier(settings, llm, prompts))
+    behind the checks every verdict passes (numbers and dates, valid citations). With
+    `series` (the reference store), change claims get trends computed from table rows."""
+    trends = TrendChecker(series) if series is not None else None
+    return CheckedVerifier(choose_verifier(settings, llm, prompts), trends)
 
 
 def choose_verifier(
@@ -341,7 +349,10 @@ def choose_verifier(
 ) -> ClaimVerifier:
     """The configured verifier itself (see `make_verifier`)."""
     llm_verifier = LLMVerifier(
-        llm, prompts, relevance_threshold=settings.resolved_relevance_threshold()
+        llm,
+        prompts,
+        relevance_threshold=settings.resolved_relevance_threshold(),
+        output_language=settings.output_language,
     )
     if settings.verifier == "llm":
         return llm_verifier
@@ -408,7 +419,7 @@ def build_app(
     pipeline = Pipeline(
         extractor,
         retriever,
-        make_verifier(settings, llm, prompts),
+        make_verifier(settings, llm, prompts, reference_store),
         retrieval=retrieval_settings(settings, getattr(retriever, "reranker", None)),
         concurrency=concurrency or settings.concurrency,
         model=llm.model_name,
@@ -416,6 +427,7 @@ def build_app(
         embedder=getattr(retriever, "embedder_name", None),
         collection=settings.collection,
         priors=open_prior_checks(reference_store, settings) if reference_store else None,
+        tables=reference_store is not None,
     )
     return App(settings, prompts, llm, retriever, pipeline, reference_store)
 

@@ -126,6 +126,7 @@ class Settings(BaseSettings):
     cascade_threshold: float = Field(default=0.9, ge=0.0, le=1.0)
     nli_commit_threshold: float = Field(default=0.8, ge=0.0, le=1.0)
     nli_conflict_threshold: float = Field(default=0.8, ge=0.0, le=1.0)
+    output_language: str = Field(default="claim", pattern=r"^(claim|[a-z]{2})$")
 
     # --- extraction --------------------------------------------------------------------------
     extraction_window_sentences: int = Field(default=8, ge=1)

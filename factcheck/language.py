@@ -18,6 +18,16 @@ MIN_LETTERS = 12
 MIN_RELATIVE_DISTANCE = 0.1
 """lingua's margin between the best and second-best language; closer calls are undetermined."""
 
+LANGUAGE_NAMES = {
+    "en": "English",
+    "es": "Spanish",
+    "fr": "French",
+    "pt": "Portuguese",
+    "de": "German",
+    "it": "Italian",
+}
+"""English names of ISO 639-1 codes, as prompts name a language."""
+
 _lock = threading.Lock()
 
 
@@ -42,6 +52,23 @@ def detect_language(text: str) -> str | None:
         detector = _detector()
     language = detector.detect_language_of(text)
     return None if language is None else language.iso_code_639_1.name.lower()
+
+
+def language_name(code: str | None) -> str | None:
+    """The English name of an ISO 639-1 code ("es" → "Spanish"), None when unknown."""
+    return LANGUAGE_NAMES.get(code or "")
+
+
+LANGUAGE_SAMPLE = 2000
+"""Characters read to tell the language of a long text (an article, a source)."""
+
+
+@lru_cache(maxsize=256)
+def article_language(text: str) -> str:
+    """How a prompt names the language of a long text: "Spanish (es)", or "undetermined"."""
+    code = detect_language(text[:LANGUAGE_SAMPLE])
+    name = language_name(code)
+    return f"{name} ({code})" if name else "undetermined"
 
 
 def readable_by(text: str, languages: frozenset[str]) -> bool:

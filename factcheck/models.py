@@ -120,6 +120,12 @@ class SourceChunk(_Frozen):
         description="Prompt-injection rules that fired on the text at ingest "
         "(`factcheck.injection`); empty when none did or the chunk predates the scan.",
     )
+    series_id: str | None = Field(
+        default=None,
+        description="For a row of a statistics table: the series it belongs to "
+        "(`factcheck.io.tables`), so the series' other rows can be fetched for trends.",
+    )
+    series: str | None = Field(default=None, description="What that series counts (its label).")
 
     @property
     def locator(self) -> str:

@@ -26,6 +26,7 @@ from factcheck.models import (
     ClaimResult,
     ErrorRecord,
     Evidence,
+    ExcludedEvidence,
     ItemBlock,
     PriorCheck,
     Provenance,
@@ -40,10 +41,13 @@ from factcheck.retrieval.source_policy import (
     split_independent,
 )
 from factcheck.verify.base import ClaimVerifier
+from factcheck.verify.trends import is_change_claim, series_matches_claim
 
 log = logging.getLogger(__name__)
 
 StopCheck = Callable[[], str | None]
+TABLE_ROW_CANDIDATES = 5
+"""Table rows looked at for a change claim whose top-k evidence holds none."""
 
 
 def item_id_of(item: Article | InputError) -> str:
@@ -127,6 +131,7 @@ class Pipeline:
         embedder: str | None = None,
         collection: str | None = None,
         priors: PriorMatcher | None = None,
+        tables: bool = False,
     ) -> None:
         self.extractor = extractor
         self.retriever = retriever
@@ -138,6 +143,7 @@ class Pipeline:
         self.embedder = embedder
         self.collection = collection
         self.priors = priors
+        self.tables = tables
         self.stats = RunStats()
         # Claims by de-duplication key: the task while it runs, then its result as compressed
         # JSON (~8x smaller than the live object), so a long run does not keep every result.
@@ -317,6 +323,38 @@ class Pipeline:
             **r.search_options(lambda: self.retriever.publishers()),
         )
 
+    def _add_table_row(
+        self,
+        claim: Claim,
+        record: RetrievalRecord,
+        own: dict[str, str],
+        evidence: list[Evidence],
+        excluded: list[ExcludedEvidence],
+    ) -> tuple[list[Evidence], list[ExcludedEvidence]]:
+        """For a claim about a change: when no statistics-table row made the top k (prose
+        crowds out short rows), the best table row under the same policy is added, so the
+        verifier can compute the trend from its series (`verify.trends`). Only a row of a
+        series the claim names is added (`series_matches_claim`)."""
+        if any(e.chunk.series_id for e in evidence):
+            return evidence, excluded
+        r = self.retrieval
+        options = r.search_options(lambda: self.retriever.publishers())
+        policy = options.pop("where", None)
+        where = {"$and": [{"table": True}, policy]} if policy else {"table": True}
+        hits = self.retriever.search(
+            claim.text,
+            k=TABLE_ROW_CANDIDATES,
+            candidates=r.candidates,
+            rrf_k=r.rrf_k,
+            published_on_or_before=record.cutoff,
+            where=where,
+            **options,
+        )
+        on_topic = [e for e in hits if series_matches_claim(e.chunk.series or "", claim.text)]
+        rows, left_out = split_independent(on_topic, own, 1)
+        added = [e.model_copy(update={"number": len(evidence) + 1}) for e in rows]
+        return [*evidence, *added], [*excluded, *left_out]
+
     async def _check(
         self, claim: Claim, outcome: ExtractionOutcome | None, own: dict[str, str]
     ) -> ClaimResult:
@@ -340,6 +378,8 @@ class Pipeline:
             )
             found = await asyncio.to_thread(self._search, claim, record, bool(own))
             evidence, excluded = split_independent(found, own, self.retrieval.top_k)
+            if self.tables and is_change_claim(claim.text):
+                evidence, excluded = self._add_table_row(claim, record, own, evidence, excluded)
             provenance.collection_fingerprint = self.retriever.fingerprint()
         except Exception as exc:
             raise _StageError("retrieve", exc) from exc

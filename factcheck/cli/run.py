@@ -34,6 +34,7 @@ from factcheck.llm.batch.queue import BatchingLLM, BatchMode
 from factcheck.llm.structured import StructuredLLM
 from factcheck.models import ErrorRecord
 from factcheck.pipeline import RunStats
+from factcheck.verify.trends import TREND_RULE
 
 
 class TerminalEvents:
@@ -264,10 +265,31 @@ def demo(
         )
         run_dir = out_dir or settings.output_dir / datetime.now(UTC).strftime("demo-%Y%m%dT%H%M%SZ")
         code = run_in_terminal(settings, [seeds / "articles"], run_dir)
+        print_trend_checks(run_dir)
     except (FactcheckError, AuthenticationFailed) as exc:
         raise fail(exc) from None
     out.print(f"Demo finished in {time.perf_counter() - clock:.0f} s.")
     raise typer.Exit(code)
+
+
+def print_trend_checks(run_dir: Path) -> None:
+    """Each claim whose change was computed from a statistics table, with the computation's
+    checks (the demo shows them: the seed article's homicide claim against the INEGI table)."""
+    run = IndexedRun(RunDirectory(run_dir).results)
+    for article_id in sorted(run.result_article_ids()):
+        for result in sorted(run.results_of(article_id), key=lambda r: r.claim.start):
+            checks = [q for q in result.quantity_checks if q.rule.startswith(TREND_RULE)]
+            computed = [e for e in result.evidence if e.chunk.source_id.startswith("computed:")]
+            if not checks and not computed:
+                continue
+            out.print(f"Trend from a table, result {result.id[:8]}: {escape(result.claim.text)}")
+            for item in computed:
+                out.print(f"  passage {item.number}: {escape(item.chunk.text.split('. ')[0])}.")
+            for check in checks:
+                out.print(
+                    f'  claim "{escape(check.claim_value)}" vs computed '
+                    f"{escape(check.source_value)}: {check.outcome}"
+                )
 
 
 def _batch_progress(llm: StructuredLLM) -> str:

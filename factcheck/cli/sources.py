@@ -19,9 +19,10 @@ def ingest(
     paths: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Reference files, folders or http(s) URLs: .txt, .md, .html, .pdf, .jsonl (one "
-            "source per line with text and optional title, url, published, publisher, "
-            "credibility_tier), or .urls (one URL per line). URLs are fetched within the "
+            help="Reference files, folders or http(s) URLs: .txt, .md, .html, .pdf, .jsonl/.csv "
+            "(one source per line with text and optional title, url, published, publisher, "
+            "credibility_tier, language), statistics tables (.csv or .xlsx with a "
+            "NAME.table.json sidecar), or .urls (one URL per line). URLs are fetched within the "
             "FACTCHECK_FETCH_* limits.",
             callback=check_inputs,
         ),

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from factcheck.errors import LLMError
 from factcheck.extract.sentences import SentenceScorer, is_instruction, score_sentences
+from factcheck.language import article_language
 from factcheck.llm.prompts import PromptLibrary
 from factcheck.llm.schemas import ExtractedClaim, ExtractionReply
 from factcheck.llm.structured import StructuredLLM, StructuredReply
@@ -209,6 +210,11 @@ class ClaimExtractor:
             passage=window.passage.of(text),
             context_after=window.after.of(text) if window.after else "",
             max_claims=self.settings.max_claims_per_window,
+            **(
+                {"article_language": article_language(text)}
+                if self.prompt.uses("article_language")
+                else {}
+            ),
         )
         return await self.llm.ask(messages, ExtractionReply)
 

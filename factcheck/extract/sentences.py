@@ -17,6 +17,7 @@ from typing import Protocol
 
 from factcheck.extract.checkworthiness import SentenceScore
 from factcheck.injection import scan
+from factcheck.language import LANGUAGE_SAMPLE, detect_language, language_name
 from factcheck.models import SentenceRecord, SentenceStatus
 from factcheck.text import split_sentences
 
@@ -127,14 +128,35 @@ def candidate_sentences(text: str) -> list[CandidateSentence]:
     return out
 
 
+SCORER_LANGUAGES = frozenset({"en"})
+"""Languages the shipped check-worthiness head reads (it sits on the English MiniLM)."""
+
+
 def score_sentences(
-    text: str, scorer: SentenceScorer, threshold: float | None = None
+    text: str,
+    scorer: SentenceScorer,
+    threshold: float | None = None,
+    languages: frozenset[str] = SCORER_LANGUAGES,
 ) -> list[CandidateSentence]:
     """`candidate_sentences` of `text`, the factual ones scored: at or above `threshold` (the
-    scorer's own by default) they are `checked`, else `below_threshold`."""
+    scorer's own by default) they are `checked`, else `below_threshold`.
+
+    An article in a language the scorer does not read (detected; undetermined counts as
+    readable) is not scored: every factual sentence is `checked`, unscored, with the reason
+    saying so — checking too much is safer than dropping sentences on a guess."""
     cut = scorer.threshold if threshold is None else threshold
     sentences = candidate_sentences(text)
     factual = [s for s in sentences if s.status != "not_factual"]
+    language = detect_language(text[:LANGUAGE_SAMPLE])
+    if language is not None and language not in languages:
+        reason = (
+            f"not scored: the check-worthiness model reads {', '.join(sorted(languages))} "
+            f"only and the article is in {language_name(language) or language}; checked"
+        )
+        for sentence in factual:
+            sentence.reasons = [reason]
+            sentence.status = "checked"
+        return sentences
     for sentence, scored in zip(factual, scorer.score([s.text for s in factual]), strict=True):
         sentence.score = scored.score
         sentence.reasons = list(scored.reasons)

@@ -24,6 +24,12 @@ Formats (one parser each, shared by both readers):
   fetched within the limits of `FetchSettings` (`factcheck.io.fetch`), then read as HTML, PDF
   or plain text by their content type; `url` is the final URL after redirects and `retrieved`
   the time of the fetch.
+- Statistics tables, `.csv` with a `<stem>.table.json` sidecar or any `.xlsx`: one source per
+  value (`factcheck.io.tables`); they are reference sources, not articles.
+
+A `language` (ISO 639-1, e.g. "es") in a source's sidecar or JSONL/CSV record, or declared by
+a web page or PDF, is kept on the `Source`; without one, the store detects it
+(`factcheck.language`).
 
 A sidecar `<stem>.meta.json` beside a `.txt`, `.md`, `.html` or `.pdf` file (`story.txt` →
 `story.meta.json`) overrides the metadata found in the file.
@@ -54,6 +60,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from factcheck.errors import InputError
 from factcheck.io.fetch import Fetched, FetchSettings, fetch, is_url, make_client
 from factcheck.io.pdf import read_pdf
+from factcheck.io.series import TableRow
 from factcheck.io.web import extract_page
 from factcheck.language import language_tag
 from factcheck.models import Article, content_id
@@ -64,6 +71,7 @@ DEFAULT_MAX_BYTES = 5_000_000
 _SNIFF_BYTES = 8192
 _HEADER_LINES = 10
 _TEXT_FIELDS = ("title", "url", "publisher", "author")
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2}$")
 
 
 class Source(BaseModel):
@@ -80,7 +88,12 @@ class Source(BaseModel):
     credibility_tier: int | None = Field(default=None, ge=1, le=3)
     path: str | None = None
     author: str | None = None
-    language: str | None = Field(default=None, description="Lower-case ISO 639-1, e.g. 'es'.")
+    language: str | None = Field(
+        default=None, pattern=r"^[a-z]{2}$", description="Lower-case ISO 639-1, e.g. 'es'."
+    )
+    table: TableRow | None = Field(
+        default=None, description="For a value of a statistics table: its row (`io.tables`)."
+    )
     retrieved: datetime | None = Field(default=None, description="When `url` was fetched.")
     page_starts: tuple[int, ...] | None = Field(
         default=None,
@@ -165,6 +178,9 @@ def _read(
                 raws: Iterable[_Raw | InputError] = [urls.read(path, path)]
             elif path.suffix.lower() == ".urls":
                 raws = urls.read_list(path)
+            elif _is_table(path):
+                yield from _table_entries(path, max_bytes, build, seen)
+                continue
             elif (parser := _PARSERS.get(path.suffix.lower())) is not None:
                 raws = parser(path, max_bytes)
             else:
@@ -192,6 +208,25 @@ def _items(
                     source=raw.where,
                 )
         yield item
+
+
+def _table_entries(
+    path: Path,
+    max_bytes: int,
+    build: Callable[[_Raw, dict[str, object]], T],
+    seen: dict[str, str],
+) -> Iterator[T | InputError]:
+    """The sources of a statistics table (one per value), each id once."""
+    for item, where in _table_items(path, max_bytes, for_sources=build is _build_source):
+        if not isinstance(item, InputError):
+            first = seen.setdefault(item.id, where)
+            if first != where:
+                item = InputError(
+                    f"duplicate id {item.id!r} (first seen at {first}): the table has two "
+                    "rows for the same series and period; remove one",
+                    source=where,
+                )
+        yield item  # type: ignore[misc]
 
 
 def _finish(
@@ -229,6 +264,48 @@ def _build_article(raw: _Raw, fields: dict[str, object]) -> Article:
     return Article(text=raw.text, **fields)
 
 
+def _is_table(path: Path) -> bool:
+    from factcheck.io.tables import is_table
+
+    return is_table(path)
+
+
+def _table_items(
+    path: Path, max_bytes: int, *, for_sources: bool
+) -> Iterator[tuple[Source | InputError, str]]:
+    """A statistics table's values as sources (with where each came from)."""
+    from factcheck.io.tables import read_table
+
+    if not for_sources:
+        yield (
+            InputError(
+                "a statistics table is a reference source, not an article; ingest it with "
+                "`factcheck ingest` (or move it out of the articles folder)",
+                source=str(path),
+            ),
+            str(path),
+        )
+        return
+    for item in read_table(path, max_bytes):
+        if isinstance(item, InputError):
+            yield item, item.source or str(path)
+            continue
+        spec = item.spec
+        source = Source(
+            id=item.id,
+            text=item.text,
+            title=spec.title,
+            url=spec.url,
+            published=spec.published,
+            publisher=spec.publisher,
+            credibility_tier=spec.credibility_tier,
+            path=str(path),
+            language=spec.language,
+            table=item.row,
+        )
+        yield source, item.where
+
+
 # --------------------------------------------------------------------------------------------
 # fields
 
@@ -259,6 +336,16 @@ def _clean_fields(fields: dict[str, object], where: str) -> dict[str, object] | 
                 source=where,
             )
         out["published"] = parsed
+    language = fields.get("language")
+    if language not in (None, ""):
+        code = language.strip().lower() if isinstance(language, str) else ""
+        if not _LANGUAGE_CODE.match(code):
+            return InputError(
+                f"field 'language' must be an ISO 639-1 code such as 'en' or 'es', got "
+                f"{language!r}",
+                source=where,
+            )
+        out["language"] = code
     tier = fields.get("credibility_tier")
     if tier not in (None, ""):
         if isinstance(tier, str) and tier.strip().isdigit():
@@ -327,7 +414,9 @@ def _walk(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path | str | Inpu
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
-                    if not name.startswith(".") and not name.endswith(".meta.json"):
+                    if not name.startswith(".") and not name.endswith(
+                        (".meta.json", ".table.json")
+                    ):
                         yield Path(root) / name
         elif path.is_file():
             yield path
@@ -336,7 +425,7 @@ def _walk(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path | str | Inpu
 
 
 def _unknown_extension(path: Path) -> InputError:
-    known = ", ".join(sorted([*_PARSERS, ".urls"]))
+    known = ", ".join(sorted([*_PARSERS, ".urls", ".xlsx"]))
     return InputError(
         f"unknown extension {path.suffix or '(none)'!r}; supported: {known}. Convert the file "
         "(e.g. .docx → .txt) or rename it if it is one of these formats",
@@ -774,7 +863,10 @@ def _csv_records(lines: Iterator[str], path: Path) -> _Parsed:
         names = [h.strip() for h in header or []]
         if "text" not in names:
             yield InputError(
-                "the first row must be a header with a 'text' column", source=str(path)
+                "the first row must be a header with a 'text' column (one document per row); "
+                f"if this is a statistics table, add a sidecar {path.stem}.table.json naming "
+                'its time_column and value_columns (README, "Statistics tables")',
+                source=str(path),
             )
             return
         start = reader.line_num + 1

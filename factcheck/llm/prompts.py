@@ -31,6 +31,12 @@ class Prompt:
         digest = hashlib.sha256(f"{self.system}\x00{self.user}".encode()).hexdigest()
         return digest[:12]
 
+    def uses(self, name: str) -> bool:
+        """Whether either file has the placeholder `$name` (a variable added to the shipped
+        prompts later, such as `output_language`, is passed only to prompts that use it, so
+        older prompt files keep rendering)."""
+        return any(name in Template(text).get_identifiers() for text in (self.system, self.user))
+
     def render(self, **variables: object) -> list[tuple[str, str]]:
         """Render to `[(role, content), ...]`; every placeholder filled, every variable used."""
         used: set[str] = set()

@@ -13,6 +13,7 @@ from factcheck.errors import IngestError
 from factcheck.injection import scan
 from factcheck.io.inputs import Source
 from factcheck.io.pdf import page_at
+from factcheck.language import LANGUAGE_SAMPLE, detect_language
 from factcheck.models import SourceChunk, content_id
 
 
@@ -86,7 +87,8 @@ def indexed_text(text: str, metadata: dict[str, Any]) -> str:
 
 
 def source_metadata(source: Source) -> dict[str, str | int | float | bool]:
-    """The metadata every chunk of `source` carries (None values left out)."""
+    """The metadata every chunk of `source` carries (None values left out): `language` is the
+    source's own (sidecar or table) or else detected from its first characters."""
     meta: dict[str, str | int | float | bool | None] = {
         "source_id": source.id,
         "title": source.title,
@@ -95,9 +97,11 @@ def source_metadata(source: Source) -> dict[str, str | int | float | bool]:
         "credibility_tier": source.credibility_tier,
         "source_path": source.path,
         "author": source.author,
-        "language": source.language,
         "dated": source.published is not None,
+        "language": source.language or detect_language(source.text[:LANGUAGE_SAMPLE]),
     }
+    if source.table is not None:
+        meta.update(source.table.metadata())
     if source.published is not None:
         meta["published"] = source.published.isoformat()
         meta["published_int"] = yyyymmdd(source.published)
@@ -123,6 +127,8 @@ def chunk_from(chunk_id: str, text: str, meta: dict[str, Any]) -> SourceChunk:
         page=meta.get("page"),
         page_end=meta.get("page_end"),
         injection_rules=[r for r in str(meta.get("injection_rules") or "").split(",") if r],
+        series_id=meta.get("series_id"),
+        series=meta.get("series"),
     )
 
 

@@ -26,7 +26,8 @@ from pydantic import BaseModel, Field
 
 from factcheck.errors import IngestError, InputError, StoreError
 from factcheck.io.inputs import Source
-from factcheck.models import Evidence
+from factcheck.io.series import TableRow
+from factcheck.models import Evidence, SourceChunk
 from factcheck.retrieval.chroma import (
     Embedder,
     StoreLocation,
@@ -458,14 +459,40 @@ class ReferenceStore:
         )
         return index
 
-    def lexical_rows(self) -> Iterator[tuple[str, str, int]]:
-        """Every chunk as (id, indexed text, published YYYYMMDD or 0), for a BM25 build."""
+    def lexical_rows(self) -> Iterator[tuple[str, str, int, str | None]]:
+        """Every chunk as (id, indexed text, published YYYYMMDD or 0, language or None), for a
+        BM25 build (each chunk is tokenised in its language)."""
         for page in self._scan(include=["documents", "metadatas"]):
             for chunk_id, text, meta in zip(
                 page["ids"], page["documents"], page["metadatas"], strict=True
             ):
                 meta = meta or {}
-                yield chunk_id, indexed_text(text or "", meta), int(meta.get("published_int", 0))
+                language = meta.get("language")
+                yield (
+                    chunk_id,
+                    indexed_text(text or "", meta),
+                    int(meta.get("published_int", 0)),
+                    language if isinstance(language, str) else None,
+                )
+
+    # ---------------------------------------------------------------------------------------
+    # statistics tables
+
+    def series_rows(self, series_id: str) -> list[tuple[SourceChunk, TableRow]]:
+        """Every stored row of one statistics-table series (`factcheck.io.tables`), oldest
+        period first: one Chroma `where` lookup on the `series_id` metadata."""
+        got = self._collection.get(
+            where={"series_id": series_id}, include=["documents", "metadatas"]
+        )
+        rows: list[tuple[SourceChunk, TableRow]] = []
+        for chunk_id, text, meta in zip(
+            got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
+        ):
+            meta = dict(meta or {})
+            row = TableRow.from_metadata(meta)
+            if row is not None:
+                rows.append((chunk_from(chunk_id, text or "", meta), row))
+        return sorted(rows, key=lambda pair: (pair[1].period, pair[0].id))
 
     # ---------------------------------------------------------------------------------------
     # search

@@ -8,6 +8,9 @@
 - Source tiers: when passages carry credibility tiers, a SUPPORTED verdict that cites only
   sources of a lower tier than the best one shown is withdrawn (reason `corroboration`):
   support from an untiered or low-tier source alone does not outweigh a better source.
+- Trends: for a claim about a change whose evidence holds a statistics-table row, the change
+  is computed from the table (`verify.trends`), shown as a passage and recorded; a SUPPORTED
+  verdict whose direction or percentage the computation contradicts is withdrawn.
 - Untrusted passages (flagged as possible prompt injection, `retrieval.injection`) never count:
   citations of them are dropped, a verdict resting only on them is withdrawn, every flagged
   passage is listed in the notes, and a verdict shown such a passage keeps at most
@@ -16,6 +19,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from factcheck.models import (
@@ -37,6 +41,7 @@ from factcheck.verify.base import (
     tiers_in_use,
 )
 from factcheck.verify.quantities import QuantityReport, check_citations
+from factcheck.verify.trends import TREND_RULE, TrendChecker
 
 COMMITTED = frozenset({Verdict.SUPPORTED, Verdict.REFUTED, Verdict.CONFLICTING})
 DOWNGRADED_CONFIDENCE = 0.5
@@ -178,6 +183,20 @@ def enforce(result: ClaimResult) -> ClaimResult:
                     "not stand",
                 )
             )
+    computed = [
+        q
+        for q in result.quantity_checks
+        if q.rule.startswith(TREND_RULE) and q.outcome == "contradicts"
+    ]
+    if result.verdict is Verdict.SUPPORTED and computed:
+        return result.model_copy(
+            update=withdraw(
+                result,
+                VerdictReason.QUANTITY_MISMATCH,
+                "SUPPORTED withdrawn: computed from the table, "
+                + "; ".join(q.describe() for q in computed),
+            )
+        )
     if result.verdict is Verdict.SUPPORTED and report.contradicted:
         return result.model_copy(
             update=withdraw(
@@ -197,10 +216,15 @@ def enforce(result: ClaimResult) -> ClaimResult:
 
 
 class CheckedVerifier:
-    """Any `ClaimVerifier` with `enforce` applied to its results (what the pipeline runs)."""
+    """Any `ClaimVerifier` with `enforce` applied to its results (what the pipeline runs).
 
-    def __init__(self, inner: ClaimVerifier) -> None:
+    With `trends`, a change claim whose evidence holds a statistics-table row is shown the
+    change computed from the table as one more passage, and the computation's checks are
+    recorded in the result before `enforce` (see `verify.trends`)."""
+
+    def __init__(self, inner: ClaimVerifier, trends: TrendChecker | None = None) -> None:
         self.inner = inner
+        self.trends = trends
 
     @property
     def prompt_hash(self) -> str:
@@ -211,7 +235,20 @@ class CheckedVerifier:
         self, claim: Claim, evidence: list[Evidence], provenance: Provenance
     ) -> ClaimResult:
         """The wrapped verifier's result, checked."""
-        return enforce(await self.inner.verify(claim, evidence, provenance))
+        trend = (
+            await asyncio.to_thread(self.trends.assess, claim, evidence) if self.trends else None
+        )
+        if trend is not None and trend.evidence is not None:
+            evidence = [*evidence, trend.evidence]
+        result = await self.inner.verify(claim, evidence, provenance)
+        if trend is not None:
+            result = result.model_copy(
+                update={
+                    "quantity_checks": [*result.quantity_checks, *trend.checks],
+                    "notes": [*result.notes, trend.note],
+                }
+            )
+        return enforce(result)
 
     def result_id(self, claim: Claim, shown: list[Evidence], provenance: Provenance) -> str:
         """The wrapped verifier's result id."""

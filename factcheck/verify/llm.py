@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+from factcheck.language import detect_language, language_name
 from factcheck.llm.prompts import PromptLibrary
 from factcheck.llm.schemas import VerificationReply
 from factcheck.llm.structured import StructuredLLM
@@ -36,11 +37,24 @@ class LLMVerifier:
     """Judges claims against evidence with an LLM."""
 
     def __init__(
-        self, llm: StructuredLLM, prompts: PromptLibrary, *, relevance_threshold: float = 0.25
+        self,
+        llm: StructuredLLM,
+        prompts: PromptLibrary,
+        *,
+        relevance_threshold: float = 0.25,
+        output_language: str = "claim",
     ) -> None:
         self.llm = llm
         self.prompt = prompts.get(STEP)
         self.relevance_threshold = relevance_threshold
+        self.output_language = output_language
+
+    def rationale_language(self, claim: Claim) -> str:
+        """The language the rationale is asked for: `output_language`, or with "claim" the
+        claim's detected language (the claim's own wording's language when undetermined)."""
+        code = detect_language(claim.text) if self.output_language == "claim" else None
+        name = language_name(code or self.output_language)
+        return name or "the language the claim is written in"
 
     @property
     def prompt_hash(self) -> str:
@@ -84,6 +98,11 @@ class LLMVerifier:
             speaker=claim.speaker or "(the article itself)",
             claim_date=claim.claim_date.isoformat() if claim.claim_date else "(unknown)",
             evidence=render_evidence(shown),
+            **(
+                {"output_language": self.rationale_language(claim)}
+                if self.prompt.uses("output_language")
+                else {}
+            ),
         )
         rejected_on_exhaustion: list[RejectedCitation] = []
         flags: list[str] = []

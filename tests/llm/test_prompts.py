@@ -53,5 +53,17 @@ def test_shipped_prompts_render():
         passage="x",
         context_after="",
         max_claims=3,
+        article_language="Spanish (es)",
     )
-    library.get("verify").render(claim="c", speaker="s", claim_date="d", evidence="e")
+    library.get("verify").render(
+        claim="c", speaker="s", claim_date="d", evidence="e", output_language="Spanish"
+    )
+
+
+def test_optional_variables_are_passed_only_to_prompts_that_use_them():
+    """Prompt files written before `output_language` existed keep rendering: the verifier
+    asks `uses()` first."""
+    shipped = PromptLibrary(default_prompts_dir())
+    assert shipped.get("verify").uses("output_language")
+    assert shipped.get("extract").uses("article_language")
+    assert not shipped.get("verify").uses("article_language")
