@@ -73,6 +73,8 @@ class ClusterOptions:
     """Times an article may be sent before a worker death makes it an error record."""
     start_timeout: float = 180.0
     """Seconds to wait for the first worker (scheduling, imports, probes)."""
+    wait_for_all: bool = False
+    """Send articles only once every worker is ready (benchmarks: a steady-state window)."""
     app_factory: AppFactory | None = None
     """Builds a worker's app from its settings (default `build_app`; benchmarks swap the
     retriever). Must be importable or picklable on the workers."""
@@ -287,9 +289,12 @@ class _Pool:
                 self.ray.kill(worker.handle, no_restart=True)
 
 
-def connect(ray: Any, address: str | None, *, num_cpus: int | None = None) -> None:
+def connect(ray: Any, address: str | None, *, num_cpus: int | None = None) -> bool:
     """Connect to the cluster at `address`, or start a local Ray instance (no dashboard, no
-    usage statistics). Raises `FactcheckError` with the fix."""
+    usage statistics); False when this process is connected already (a notebook, a
+    benchmark), so the caller must not shut it down. Raises `FactcheckError` with the fix."""
+    if ray.is_initialized():
+        return False
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     try:
         if address:
@@ -307,6 +312,7 @@ def connect(ray: Any, address: str | None, *, num_cpus: int | None = None) -> No
             "`ray start --head` (then give its HOST:6379), or omit the address to start a "
             "local Ray instance"
         ) from None
+    return True
 
 
 def run_cluster_job(
@@ -335,7 +341,7 @@ def run_cluster_job(
             "and set FACTCHECK_CHROMA_HOST and FACTCHECK_CHROMA_PORT"
         )
     ray = import_ray()
-    connect(ray, options.address)
+    owned = connect(ray, options.address)
     try:
         return _drive(
             ray,
@@ -351,7 +357,8 @@ def run_cluster_job(
             events=events,
         )
     finally:
-        ray.shutdown()
+        if owned:
+            ray.shutdown()
 
 
 def _drive(
@@ -377,7 +384,11 @@ def _drive(
     written: set[str] = set(state.done) if state else set()
     outcome = RunOutcome(run_dir)
     try:
-        _await_first_worker(ray, pool, options.start_timeout)
+        _await_workers(ray, pool, options.start_timeout, every=options.wait_for_all)
+        ready = sum(w.ready for w in pool.workers)
+        events.notice(
+            f"Ray: {ready} of {pool.size} workers ready after {time.perf_counter() - clock:.1f} s"
+        )
         assert pool.description is not None
         description = pool.description
         header = run_header(
@@ -455,10 +466,10 @@ def _drive(
     return write_reports(outcome)
 
 
-def _await_first_worker(ray: Any, pool: _Pool, timeout: float) -> None:
-    """Wait until one worker is ready; raise its setup error (the fix) at once if it fails."""
+def _await_workers(ray: Any, pool: _Pool, timeout: float, *, every: bool = False) -> None:
+    """Wait until one worker (`every`: all) is ready; raise a setup error (the fix) at once."""
     deadline = time.monotonic() + timeout
-    while pool.description is None:
+    while pool.description is None or (every and not all(w.ready for w in pool.workers)):
         refs = [w.ready_ref for w in pool.workers if not w.ready]
         left = deadline - time.monotonic()
         if left <= 0 or not refs:
@@ -621,3 +632,105 @@ def _error_block(item: Article | InputError, error: str, message: str) -> ItemBl
     return ItemBlock(
         item_id, [record], article=ArticleRecord.from_article(article) if article else None
     )
+
+
+# --- `factcheck doctor --ray` ----------------------------------------------------------------
+
+
+@dataclass
+class NodeReport:
+    """What one node of the cluster says about itself (`doctor --ray`)."""
+
+    node: str
+    versions: dict[str, str]
+    problems: list[str]
+
+
+def node_report(overrides: dict[str, Any]) -> dict[str, Any]:
+    """Run on a node: its versions, and whether it reaches the Chroma server and the LLM with
+    the settings the driver sends (secrets from the node's own environment)."""
+    import platform
+    import urllib.request
+
+    import ray
+
+    from factcheck import __version__
+
+    problems: list[str] = []
+    try:
+        settings = worker_settings(overrides)
+    except Exception as exc:  # noqa: BLE001 - report any settings error
+        return {"node": node_name(), "versions": {}, "problems": [f"settings: {exc}"]}
+    if settings.chroma_host:
+        url = f"http://{settings.chroma_host}:{settings.chroma_port}/api/v2/heartbeat"
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                pass
+        except OSError as exc:
+            problems.append(
+                f"Chroma server {settings.chroma_host}:{settings.chroma_port} unreachable "
+                f"({exc}): set FACTCHECK_CHROMA_HOST to an address this node reaches"
+            )
+    else:
+        problems.append(
+            "no Chroma server configured: --ray needs FACTCHECK_CHROMA_HOST/_PORT "
+            "(`chroma run --host 0.0.0.0 --port 8000 --path DIR`)"
+        )
+    try:
+        probe_llm(settings)
+    except WorkerSetupError as exc:
+        problems.append(str(exc))
+    return {
+        "node": f"{ray.util.get_node_ip_address()} {node_name()}",
+        "versions": {
+            "factcheck": __version__,
+            "ray": ray.__version__,
+            "python": platform.python_version(),
+        },
+        "problems": problems,
+    }
+
+
+def check_cluster(settings: Settings, address: str | None) -> tuple[str, list[NodeReport]]:
+    """Connect to the cluster (or start a local instance) and run `node_report` on every live
+    node; (a one-line description of the cluster, the reports). Version mismatches with the
+    driver are reported as problems."""
+    import platform
+
+    from factcheck import __version__
+
+    ray = import_ray()
+    owned = connect(ray, address)
+    try:
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        nodes = [n for n in ray.nodes() if n.get("Alive")]
+        remote = ray.remote(num_cpus=0, max_retries=0)(node_report)
+        refs = [
+            remote.options(
+                scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)
+            ).remote(driver_overrides(settings))
+            for n in nodes
+        ]
+        mine = {"factcheck": __version__, "ray": ray.__version__}
+        mine["python"] = platform.python_version()
+        reports = []
+        for node, ref in zip(nodes, refs, strict=True):
+            try:
+                data = ray.get(ref, timeout=120)
+            except Exception as exc:  # noqa: BLE001 - report any failure of the probe
+                data = {"node": node["NodeManagerAddress"], "versions": {}, "problems": [str(exc)]}
+            report = NodeReport(**data)
+            for name, version in report.versions.items():
+                if version != mine[name]:
+                    report.problems.append(
+                        f"{name} {version} here, {mine[name]} on the driver: install the same "
+                        "versions on every node"
+                    )
+            reports.append(report)
+        cpus = ray.cluster_resources().get("CPU", 0)
+        description = f"{len(nodes)} nodes, {cpus:g} CPUs, Ray {ray.__version__}"
+        return description, reports
+    finally:
+        if owned:
+            ray.shutdown()
