@@ -173,6 +173,8 @@ def main() -> None:
         [str(Path(__file__).resolve().parent), str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]
     )
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    # A loopback-only instance: no token file left in ~/.ray to turn on later clusters' auth.
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     import ray
 
     proc, url = start_stub(args.delay)

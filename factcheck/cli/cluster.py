@@ -45,7 +45,7 @@ from factcheck.cli.job import (
 )
 from factcheck.config import Settings
 from factcheck.errors import FactcheckError, InputError
-from factcheck.io.results import BlockWriter, RunDirectory
+from factcheck.io.results import BlockWriter, ResumeState, RunDirectory
 from factcheck.llm.pricing import Price, cost_usd
 from factcheck.models import Article, ArticleRecord, ErrorRecord, ItemBlock, Usage
 from factcheck.pipeline import RunStats, item_id_of
@@ -367,7 +367,7 @@ def _drive(
     paths: list[Path],
     run_dir: Path,
     *,
-    state: Any,
+    state: ResumeState | None,
     options: ClusterOptions,
     price: Price,
     budget: Budget,
