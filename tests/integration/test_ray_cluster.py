@@ -60,6 +60,9 @@ RAY_ENV = {
     # A loopback-only test cluster: no token, whatever ~/.ray/auth_token a local `ray.init`
     # may have left (Ray >= 2.60 turns token authentication on when it finds one).
     "RAY_AUTH_MODE": "disabled",
+    # Workers at the tests' priority, not 15 nice levels lower (Ray's default; on a shared
+    # machine that starves them).
+    "RAY_worker_niceness": "0",
 }
 
 
