@@ -300,11 +300,15 @@ def connect(ray: Any, address: str | None, *, num_cpus: int | None = None) -> bo
         if address:
             ray.init(address=address, log_to_driver=False, configure_logging=False)
         else:
+            # The local workers import the factcheck this driver runs (a source checkout too).
+            package_root = str(Path(__file__).resolve().parents[2])
+            path = os.pathsep.join(p for p in [package_root, os.environ.get("PYTHONPATH")] if p)
             ray.init(
                 num_cpus=num_cpus,
                 include_dashboard=False,
                 log_to_driver=False,
                 configure_logging=False,
+                runtime_env={"env_vars": {"PYTHONPATH": path}},
             )
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise FactcheckError(
@@ -490,8 +494,18 @@ def _started(ray: Any, pool: _Pool, ref: Any) -> None:
         description = ray.get(ref)
     except ray.exceptions.RayTaskError as exc:
         raise _cause(exc) from None
-    except ray.exceptions.RayError:
+    except ray.exceptions.RayActorError as exc:
+        if exc.actor_init_failed:  # e.g. factcheck missing or another version on that node
+            last = [line.strip() for line in str(exc).splitlines() if line.strip()][-1:]
+            raise FactcheckError(
+                f"a Ray worker could not be created: {' '.join(last)}. Fix: install the same "
+                "factcheck-pipeline[ray] version (and Python) on every node; `factcheck "
+                "doctor --ray ADDRESS` compares them"
+            ) from None
         pool.lose(worker)  # died while starting (its node went away): replaced if allowed
+        return
+    except ray.exceptions.RayError:
+        pool.lose(worker)
         return
     worker.ready = True
     if pool.description is None:
