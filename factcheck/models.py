@@ -475,7 +475,8 @@ class ErrorRecord(BaseModel):
 
     type: Literal["error"] = "error"
     item_id: str
-    stage: Literal["input", "extract", "retrieve", "verify"]
+    stage: Literal["input", "extract", "retrieve", "verify", "worker"]
+    """`worker`: the process checking the item died too often (a cluster run)."""
     error: str
     message: str
     article_id: str | None = None

@@ -200,6 +200,21 @@ class Pipeline:
             self.stats.count(record)
         return list(records)
 
+    async def process(self, item: Article | InputError) -> ItemBlock:
+        """One item's block: an unreadable input becomes its error record, an article goes
+        through extraction, retrieval and verification (what `run` does per item; a pool of
+        remote workers calls it directly). Raises only `RunStopped`."""
+        if isinstance(item, InputError):
+            error = ErrorRecord(
+                item_id=item_id_of(item),
+                stage="input",
+                error=type(item).__name__,
+                message=str(item),
+            )
+            return ItemBlock(error.item_id, [error])
+        self.stats.articles += 1
+        return await self._article_block(item)
+
     # --- internals ---------------------------------------------------------------------------
 
     async def _feed(
@@ -230,17 +245,7 @@ class Pipeline:
     ) -> None:
         try:
             while (item := await queue.get()) is not None:
-                if isinstance(item, InputError):
-                    error = ErrorRecord(
-                        item_id=item_id_of(item),
-                        stage="input",
-                        error=type(item).__name__,
-                        message=str(item),
-                    )
-                    await out.put(ItemBlock(error.item_id, [error]))
-                    continue
-                self.stats.articles += 1
-                await out.put(await self._article_block(item))
+                await out.put(await self.process(item))
         except RunStopped as stop:  # ends the run; the article is redone on --resume
             await out.put(stop)
         finally:

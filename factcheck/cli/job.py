@@ -16,7 +16,13 @@ from factcheck import __version__
 from factcheck.app import App
 from factcheck.errors import FactcheckError, RunInterrupted
 from factcheck.io.fetch import FetchSettings, is_url
-from factcheck.io.results import BlockWriter, IndexedRun, RunDirectory, iter_lines
+from factcheck.io.results import (
+    BlockWriter,
+    IndexedRun,
+    ResumeState,
+    RunDirectory,
+    iter_lines,
+)
 from factcheck.llm.pricing import Price, cost_usd
 from factcheck.models import (
     ClaimResult,
@@ -118,15 +124,9 @@ def run_job(
 
     events = events or QuietEvents()
     runs = RunDirectory(run_dir)
-    state = runs.scan() if resume else None
+    state = open_run(run_dir, resume=resume, events=events)
     if state is not None and state.finished:
         return RunOutcome(run_dir, already_finished=True)
-    if state is not None and state.dropped_bytes:
-        events.notice(
-            f"Dropped an incomplete final block ({state.dropped_bytes} bytes); its "
-            "item will be redone."
-        )
-    check_new_run(run_dir, resume=resume)
     pipeline = app.pipeline
     budget = budget or Budget()
 
@@ -134,27 +134,18 @@ def run_job(
         usage = app.llm.totals  # live: counts calls as they finish
         return usage.billable_tokens, cost_usd(usage, price)
 
-    header = (
-        state.header
-        if state and state.header
-        else RunHeader(
-            run_id=run_dir.name,
-            started_at=datetime.now(UTC),
-            factcheck_version=__version__,
-            config=(header_config or {})
-            | {
-                "model_display": app.llm.model_name,
-                "store": describe_store(app),
-                "inputs": [p if is_url(p) else str(Path(p).resolve()) for p in paths],
-            },
-            prompt_hashes=pipeline.prompt_hashes(),
-        )
+    header = run_header(
+        run_dir,
+        state,
+        (header_config or {})
+        | {
+            "model_display": app.llm.model_name,
+            "store": describe_store(app),
+            "inputs": input_names(paths),
+        },
+        pipeline.prompt_hashes(),
+        events,
     )
-    if state is not None and header.prompt_hashes != pipeline.prompt_hashes():
-        events.notice(
-            "The prompts changed since this run started; results will mix prompt versions "
-            "(each result records its own hashes)."
-        )
     clock = time.perf_counter()
     outcome = RunOutcome(run_dir)
     with BlockWriter(runs.results) as writer:
@@ -208,12 +199,61 @@ def run_job(
                 deduplicated=pipeline.stats.deduplicated,
             )
             writer.write_line(outcome.summary)
-    # Reports are rendered from an index of the file, an article at a time: a long run's
-    # results are never all in memory at once.
-    index = IndexedRun(runs.results)
-    reviews = existing_reviews(runs.results)
-    write_markdown_report(index, run_dir / "report.md", reviews=reviews)
-    write_html_report(index, run_dir / "report.html", reviews=reviews)
+    return write_reports(outcome)
+
+
+def open_run(run_dir: Path, *, resume: bool, events: RunEvents) -> ResumeState | None:
+    """The state of the run being resumed (its file cut back to the last whole block), or None
+    for a new run. Raises `FactcheckError` when `run_dir` holds a run and `resume` is not set."""
+    state = RunDirectory(run_dir).scan() if resume else None
+    if state is not None and state.dropped_bytes and not state.finished:
+        events.notice(
+            f"Dropped an incomplete final block ({state.dropped_bytes} bytes); its "
+            "item will be redone."
+        )
+    check_new_run(run_dir, resume=resume)
+    return state
+
+
+def input_names(paths: Sequence[str | Path]) -> list[str]:
+    """The run's inputs as its header records them: URLs as given, files as absolute paths."""
+    return [str(p) if is_url(p) else str(Path(p).resolve()) for p in paths]
+
+
+def run_header(
+    run_dir: Path,
+    state: ResumeState | None,
+    config: dict[str, object],
+    prompt_hashes: dict[str, str],
+    events: RunEvents,
+) -> RunHeader:
+    """The header of a resumed run (with a notice when its prompts changed), else a new one."""
+    if state is None or state.header is None:
+        return RunHeader(
+            run_id=run_dir.name,
+            started_at=datetime.now(UTC),
+            factcheck_version=__version__,
+            config=config,
+            prompt_hashes=prompt_hashes,
+        )
+    if state.header.prompt_hashes != prompt_hashes:
+        events.notice(
+            "The prompts changed since this run started; results will mix prompt versions "
+            "(each result records its own hashes)."
+        )
+    return state.header
+
+
+def write_reports(outcome: RunOutcome) -> RunOutcome:
+    """Render the run's reports and fill in `outcome`'s counts and index.
+
+    Reports are rendered from an index of the file, an article at a time: a long run's
+    results are never all in memory at once."""
+    results = outcome.results_path
+    index = IndexedRun(results)
+    reviews = existing_reviews(results)
+    write_markdown_report(index, outcome.run_dir / "report.md", reviews=reviews)
+    write_html_report(index, outcome.run_dir / "report.html", reviews=reviews)
     outcome.index = index
     outcome.results = sum(index.verdict_counts().values())
     outcome.errors = len(index.errors)

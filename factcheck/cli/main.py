@@ -8,6 +8,7 @@ Exit codes (for scripts): 0 every item succeeded; 1 configuration or setup error
 from __future__ import annotations
 
 import logging
+import sys
 
 import typer
 
@@ -56,7 +57,7 @@ def version() -> None:
 def main() -> None:
     """Console-script entry point."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    app()
+    app(args=run.with_ray_default(sys.argv[1:]))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ with a progress bar and a summary table (the job itself is `cli.job`, free of UI
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -14,6 +15,7 @@ from rich.markup import escape
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
+from factcheck.cli.cluster import ClusterOptions
 from factcheck.cli.common import AsOf, check_inputs, cli_settings, fail, with_as_of
 from factcheck.cli.job import Budget, RunOutcome, check_new_run, parse_shard, run_job
 from factcheck.cli.terminal import (
@@ -40,7 +42,7 @@ from factcheck.verify.trends import TREND_RULE
 class TerminalEvents:
     """Draws a running job on the terminal: progress line, notices, item errors."""
 
-    def __init__(self, progress: Progress, llm: StructuredLLM) -> None:
+    def __init__(self, progress: Progress, llm: StructuredLLM | None = None) -> None:
         self._progress = progress
         self._llm = llm
         self._task: TaskID = progress.add_task("checking", total=None, detail="")
@@ -58,12 +60,16 @@ class TerminalEvents:
             completed=stats.articles + stats.skipped,
             detail=(
                 f"{stats.articles} articles · {stats.claims} claims · {rate:.2f} claims/s · "
-                f"{self._llm.totals.calls} LLM calls · {tokens} tokens"
+                f"{self._calls(stats)} LLM calls · {tokens} tokens"
                 + (f" · ${cost:.4f}" if cost else "")
                 + f" · {stats.errors} errors"
-                + _batch_progress(self._llm)
+                + (_batch_progress(self._llm) if self._llm else "")
             ),
         )
+
+    def _calls(self, stats: RunStats) -> int:
+        """LLM calls so far: the local client's, or the cluster's as the job counts them."""
+        return self._llm.totals.calls if self._llm is not None else stats.usage.calls
 
     def item_error(self, record: ErrorRecord) -> None:
         """Print an item's error."""
@@ -82,12 +88,32 @@ def run_in_terminal(
     budget: Budget | None = None,
     shard: tuple[int, int] | None = None,
     batch: BatchMode | None = None,
+    cluster: ClusterOptions | None = None,
     quiet: bool = False,
 ) -> int:
-    """Build the app, run the job with a progress bar, print the summary; the exit code."""
+    """Build the app, run the job with a progress bar, print the summary; the exit code.
+    With `cluster`, the job runs on a pool of Ray actors (`cli.cluster`)."""
     from factcheck.app import build_app, build_batch_app, fetch_settings, price_of
 
     check_new_run(run_dir, resume=resume)
+    if cluster is not None:
+        from factcheck.cli.cluster import run_cluster_job
+
+        with progress_bar() as progress:
+            outcome = run_cluster_job(
+                settings,
+                paths,
+                run_dir,
+                options=cluster,
+                price=price_of(settings),
+                resume=resume,
+                budget=budget,
+                shard=shard,
+                header_config=settings.public_dict(),
+                events=TerminalEvents(progress),
+                fetch=fetch_settings(settings),
+            )
+        return finish(outcome, quiet=quiet)
     application = (
         build_app(settings)
         if batch is None
@@ -183,6 +209,23 @@ def run(
         float,
         typer.Option(min=1, help="With --batch-api: seconds to poll a batch before stopping."),
     ] = 25 * 3600.0,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            metavar="[ADDRESS]",
+            help="Run on a Ray cluster (extra `ray`): HOST:PORT of its head, `auto`, or nothing "
+            "(or `local`) to start a local Ray instance. Needs a Chroma server every node "
+            "reaches (FACTCHECK_CHROMA_HOST). See the README, 'Running on a cluster'.",
+        ),
+    ] = None,
+    ray_actors: Annotated[
+        int | None,
+        typer.Option(min=1, help="With --ray: pipelines (actors); default one per cluster CPU."),
+    ] = None,
+    ray_actor_cpus: Annotated[
+        float, typer.Option(min=0.01, help="With --ray: CPUs Ray reserves per actor.")
+    ] = 1.0,
 ) -> None:
     """Check whole articles: extract claims, find evidence, give verdicts, write JSONL + report."""
     settings = with_as_of(cli_settings(), as_of)
@@ -225,10 +268,48 @@ def run(
             batch=BatchMode(window=batch_window, poll=PollSettings(deadline=batch_deadline))
             if batch_api
             else None,
+            cluster=cluster_options(ray, ray_actors, ray_actor_cpus, batch_api),
         )
     except (FactcheckError, AuthenticationFailed) as exc:
         raise fail(exc) from None
     raise typer.Exit(code)
+
+
+LOCAL_RAY = "local"
+"""The value `--ray` takes when no address follows it: start a local Ray instance."""
+_RAY_ADDRESS = re.compile(r"^(ray://\S+|auto|local|[\w.\-]+:\d+|\[[0-9a-fA-F:]+\]:\d+)$")
+
+
+def with_ray_default(argv: list[str]) -> list[str]:
+    """`--ray` with no address after it (last, or followed by an option or an article path)
+    becomes `--ray local`: the option's value is optional on the command line."""
+    out = list(argv)
+    for i, arg in enumerate(out):
+        if arg != "--ray":
+            continue
+        following = out[i + 1] if i + 1 < len(out) else None
+        if following is None or not _RAY_ADDRESS.match(following):
+            out.insert(i + 1, LOCAL_RAY)
+        break
+    return out
+
+
+def cluster_options(
+    ray: str | None, actors: int | None, actor_cpus: float, batch_api: bool
+) -> ClusterOptions | None:
+    """The cluster options of `--ray`, or None without it."""
+    if ray is None:
+        return None
+    if batch_api:
+        raise FactcheckError("--ray and --batch-api do not combine: choose one")
+    if not _RAY_ADDRESS.match(ray):
+        raise FactcheckError(
+            f"--ray {ray!r}: expected HOST:PORT of the cluster's head (e.g. 10.0.0.5:6379), "
+            "ray://HOST:PORT, auto, or nothing for a local Ray instance"
+        )
+    return ClusterOptions(
+        address=None if ray == LOCAL_RAY else ray, actors=actors, actor_cpus=actor_cpus
+    )
 
 
 def demo(
