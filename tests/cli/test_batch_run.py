@@ -82,8 +82,10 @@ def test_batch_run_matches_a_live_run_in_two_batches_at_half_the_price(stub_env,
     assert batched.exit_code == EXIT_OK, batched.output
     after = stats(url)
 
-    # One batch of extraction windows, one of verifications; no live call was needed.
-    assert after["batches_created"] - before["batches_created"] == 2
+    # One batch of extraction windows, one of verifications, and one of re-asks when a
+    # verification cited a passage stating another number (as the live run did); no live call.
+    rounds = after["batches_created"] - before["batches_created"]
+    assert rounds in (2, 3)
     assert after["chat_requests"] == before["chat_requests"]
     live_results, batch_results = (
         claim_results(tmp_path / "live"),
@@ -98,7 +100,7 @@ def test_batch_run_matches_a_live_run_in_two_batches_at_half_the_price(stub_env,
     assert batch_summary.usage.batch_calls == batch_summary.usage.calls > 0
     assert batch_summary.usage.prompt_tokens == live_summary.usage.prompt_tokens
     assert batch_summary.cost_usd == pytest.approx(live_summary.cost_usd / 2)
-    assert len(list((tmp_path / "batch" / "batches").glob("batch-*.json"))) == 2
+    assert len(list((tmp_path / "batch" / "batches").glob("batch-*.json"))) == rounds
 
 
 def test_failed_batch_lines_fall_back_to_live_calls_and_nothing_is_lost(stub_env, tmp_path):
