@@ -118,7 +118,7 @@ class Settings(BaseSettings):
     fusion: Literal["rrf", "score"] = "score"
     dense_weight: float = Field(default=0.6, ge=0.0, le=1.0)
     relevance_threshold: float | None = Field(default=None, ge=-1.0, le=1.0)
-    rerank: bool = True
+    rerank: bool = False
     rerank_depth: int = Field(default=30, ge=1, le=200)
 
     # --- verification ------------------------------------------------------------------------

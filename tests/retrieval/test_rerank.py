@@ -79,7 +79,7 @@ def test_depth_limits_what_is_rescored(tmp_path: Path) -> None:
 
 
 def test_settings_turn_the_reranker_off_and_results_record_it(tmp_path: Path) -> None:
-    on = Settings(chroma_path=tmp_path / "c", rerank_depth=12)
+    on = Settings(chroma_path=tmp_path / "c", rerank=True, rerank_depth=12)
     reranker = make_reranker(on)
     assert reranker is not None and reranker.depth == 12
     record = retrieval_settings(on, reranker)
