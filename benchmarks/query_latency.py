@@ -219,6 +219,7 @@ START_SCRIPT = """
 import json, sys, time
 t0 = time.perf_counter()
 sys.path.insert(0, sys.argv[1])
+from factcheck.app import store_settings
 from factcheck.config import Settings
 from factcheck.retrieval.embeddings import MiniLMEmbeddingFunction
 from factcheck.retrieval.store import ReferenceStore
@@ -338,7 +339,7 @@ def main() -> None:
     warm, timed_qs = qs[: args.warmup], qs[args.warmup :]
     print(
         f"queries: {len(timed_qs)} dev claims (Check-COVID + Climate-FEVER, alternating) after "
-        f"{len(warm)} warm-up; defaults top_k 6, candidates 30, HNSW ef_search 100; "
+        f"{len(warm)} warm-up; defaults top_k 6, candidates 30, HNSW ef_search 1000; "
         f"hybrid+rerank re-scores the fused top {RERANK_DEPTH} with the cross-encoder"
     )
     built = [build(n, vectors) for n, vectors in runs]
