@@ -39,6 +39,7 @@ async def test_structured_extraction_in_process(local_settings: Settings) -> Non
             passage=passage,
             context_after="",
             max_claims=2,
+            article_language="English (en)",
         )
     )
     reply = await llm.ask(messages, ExtractionReply)
