@@ -193,7 +193,7 @@ class StageClock:
         self._wrap(store, "_lexical_search", "lexical")
         self._wrap(store, "_fetch", "fetch")
         self._wrap(store, "count", "count")
-        self._wrap(store._ef, "embed_query", "embed")
+        self._wrap(store.embedding_function, "embed_query", "embed")
         if store.reranker is not None:
             self._wrap(store.reranker, "scores", "rerank")
 
