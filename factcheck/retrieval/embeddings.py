@@ -26,6 +26,7 @@ from chromadb.utils.embedding_functions import register_embedding_function
 
 from factcheck.errors import FactcheckError
 from factcheck.retrieval.onnx import (
+    PER_SEQUENCE,
     TOKENIZER_SHA256,
     available_cores,
     check_tokenizer_file,
@@ -130,6 +131,9 @@ class MiniLMModel:
     info: EmbedderInfo
     fix: str
     """How to restore a missing or corrupt file."""
+    per_sequence: bool = False
+    """Run one text at a time (`onnx.PER_SEQUENCE`): its activations are quantized per tensor,
+    so a batch mate would change a text's vector."""
 
     def locate(self) -> Path:
         """Path of the ONNX file."""
@@ -153,6 +157,7 @@ MINILM_MODELS: dict[str, MiniLMModel] = {
         ),
         "reinstall factcheck (pip install --force-reinstall factcheck); the model ships in its "
         "wheel",
+        per_sequence=True,
     ),
 }
 """The offline embedder's weights by key: the stock model and the one trained for claims."""
@@ -289,7 +294,8 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
 
     `model` picks the weights (`MINILM_MODELS`): the stock all-MiniLM-L6-v2, or the one
     fine-tuned on claim→evidence pairs. Inputs are truncated at 256 tokens, sorted by length and
-    padded per batch to the longest member; output order is the input order. The model loads on
+    padded per batch to the longest member (the claims model runs one text at a time: see
+    `MiniLMModel.per_sequence`); output order is the input order. The model loads on
     first use, once per process.
     """
 
@@ -342,8 +348,9 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
         lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(items))
         order = np.argsort(lengths, kind="stable")
         out = np.empty((len(items), MINILM_DIMENSIONS), dtype=np.float32)
-        for start in range(0, len(items), self.batch_size):
-            rows = order[start : start + self.batch_size]
+        size = PER_SEQUENCE if self.model.per_sequence else self.batch_size
+        for start in range(0, len(items), size):
+            rows = order[start : start + size]
             width = int(lengths[rows].max())
             input_ids = np.zeros((len(rows), width), dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)

@@ -70,6 +70,7 @@ from factcheck.models import (
     content_id,
 )
 from factcheck.retrieval.onnx import (
+    PER_SEQUENCE,
     available_cores,
     cpu_session,
     packaged_file,
@@ -146,7 +147,7 @@ class NLIModel:
         calibration: Calibration | None = None,
         *,
         threads: int | None = None,
-        batch_size: int = 32,
+        batch_size: int = PER_SEQUENCE,
     ) -> None:
         """Defaults: the shipped int8 model and its calibration; every available core."""
         self.model_path = model_path or packaged_file(MODEL_RESOURCE)

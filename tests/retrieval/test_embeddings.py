@@ -375,6 +375,13 @@ def test_factory_picks_the_stock_or_the_claims_weights() -> None:
         emb.embedder_from_settings("minilm-claimz")
 
 
+def test_claims_vectors_do_not_depend_on_what_is_embedded_beside_them() -> None:
+    claims = emb.MiniLMEmbeddingFunction(model=emb.CLAIMS_MODEL, intra_op_threads=1)
+    together = claims.embed(TEXTS)
+    alone = np.vstack([claims.embed([text]) for text in TEXTS])
+    np.testing.assert_array_equal(together, alone)
+
+
 def test_a_stock_collection_is_refused_under_the_claims_embedder(tmp_path: Path) -> None:
     from factcheck.app import store_settings
     from factcheck.config import Settings as FactcheckSettings

@@ -140,7 +140,7 @@ async def test_shipped_model_on_a_clearly_supported_and_a_clearly_refuted_claim(
         assert result.provenance.prompt_hashes["verify"].startswith("nli:")
 
 
-def test_batches_of_mixed_lengths_score_like_single_pairs(shipped: NLIVerifier):
+def test_a_pair_scores_the_same_whatever_is_scored_beside_it(shipped: NLIVerifier):
     claims = ["Water boils at 100 degrees Celsius at sea level."] * 3
     texts = [
         "At sea level water boils at 100 °C.",
@@ -151,9 +151,9 @@ def test_batches_of_mixed_lengths_score_like_single_pairs(shipped: NLIVerifier):
     one_by_one = np.vstack(
         [shipped.model.probabilities([c], [t]) for c, t in zip(claims, texts, strict=True)]
     )
-    # Dynamic int8 quantisation picks activation scales per batch, so padding shifts scores a
-    # little (fp32 ONNX matches torch to 1e-6 on a padded batch); order is kept either way.
-    np.testing.assert_allclose(together, one_by_one, atol=0.05)
+    # Dynamic int8 quantisation picks one activation scale per tensor: in a shared batch a
+    # pair's score would move with its batch mates, so the model runs one pair at a time.
+    np.testing.assert_array_equal(together, one_by_one)
 
 
 # --- aggregation ----------------------------------------------------------------------------
