@@ -245,7 +245,11 @@ def make_reranker(settings: Settings) -> Reranker | None:
     """The relevance re-ranker (None when FACTCHECK_RERANK is off)."""
     if not settings.rerank:
         return None
-    return Reranker(depth=settings.rerank_depth, threads=settings.local_n_threads)
+    return Reranker(
+        depth=settings.rerank_depth,
+        weight=settings.rerank_weight,
+        threads=settings.local_n_threads,
+    )
 
 
 def open_store(settings: Settings) -> ReferenceStore:
@@ -388,6 +392,7 @@ def retrieval_settings(settings: Settings, reranker: Reranker | None = None) -> 
         max_evidence_age_days=settings.max_evidence_age_days,
         reranker=reranker.name if reranker else None,
         rerank_depth=reranker.depth if reranker else None,
+        rerank_weight=reranker.weight if reranker else None,
     )
 
 

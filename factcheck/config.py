@@ -120,6 +120,7 @@ class Settings(BaseSettings):
     relevance_threshold: float | None = Field(default=None, ge=-1.0, le=1.0)
     rerank: bool = False
     rerank_depth: int = Field(default=30, ge=1, le=200)
+    rerank_weight: float = Field(default=1.0, ge=0.0, le=1.0)
 
     # --- verification ------------------------------------------------------------------------
     verifier: VerifierKind = "llm"

@@ -300,6 +300,10 @@ class RetrievalRecord(BaseModel):
     rerank_depth: int | None = Field(
         default=None, description="How many fused candidates the re-ranker re-scored."
     )
+    rerank_weight: float | None = Field(
+        default=None,
+        description="Share of the re-ranker's rank in the new order (1: its order alone).",
+    )
 
 
 class Provenance(BaseModel):

@@ -192,7 +192,8 @@ def render(found: Found, console: Console) -> None:
             ),
             (
                 "re-ranker",
-                f"{retrieval.reranker} (top {retrieval.rerank_depth} re-scored)"
+                f"{retrieval.reranker} (top {retrieval.rerank_depth} re-scored, "
+                f"weight {retrieval.rerank_weight})"
                 if retrieval.reranker
                 else "off",
             ),

@@ -184,6 +184,7 @@ def _spec(
             "retrieval_stage_depth": RETRIEVAL_DEPTH,
             "reranker": ctx.corpora.reranker.name if ctx.corpora.reranker else None,
             "rerank_depth": ctx.corpora.reranker.depth if ctx.corpora.reranker else None,
+            "rerank_weight": ctx.corpora.reranker.weight if ctx.corpora.reranker else None,
         },
         extraction=asdict(app.pipeline.extractor.settings),
         llm_cache=show_path(settings.llm_cache) if settings.llm_cache else None,

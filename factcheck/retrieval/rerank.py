@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from factcheck.retrieval.onnx import (
+    PER_SEQUENCE,
     ModelFileError,
     available_cores,
     cpu_session,
@@ -36,6 +37,8 @@ RERANKER_SHA256 = "a0a344be51b55cd8a839a2dd159d9d630aeb365a5fe26491bcc02bbc1b7dc
 MAX_LENGTH = 256
 """Tokens per (claim, passage) pair, truncated longest-first (as in training)."""
 DEFAULT_DEPTH = 30
+DEFAULT_WEIGHT = 1.0
+"""Share of the re-ranker's rank in the final order (1: its order alone; 0: the fused order)."""
 
 
 class Reranker:
@@ -45,14 +48,19 @@ class Reranker:
         self,
         *,
         depth: int = DEFAULT_DEPTH,
+        weight: float = DEFAULT_WEIGHT,
         threads: int | None = None,
-        batch_size: int = 32,
+        batch_size: int = PER_SEQUENCE,
         model_path: Path | None = None,
     ) -> None:
-        """`depth`: how many fused candidates are re-scored per query."""
+        """`depth`: how many fused candidates are re-scored per query; `weight`: the share of
+        the re-ranker's rank in their new order (`blended_order`)."""
         if depth < 1:
             raise ValueError(f"re-rank depth must be at least 1, got {depth}")
+        if not 0.0 <= weight <= 1.0:
+            raise ValueError(f"re-rank weight must be between 0 and 1, got {weight}")
         self.depth = depth
+        self.weight = weight
         self.threads = threads or available_cores()
         self.batch_size = batch_size
         self.model_path = model_path or packaged_file(RERANKER_RESOURCE)
@@ -100,3 +108,16 @@ class Reranker:
             batch_size=self.batch_size,
         )
         return logits[:, 0]
+
+
+def blended_order(scores: np.ndarray, weight: float) -> list[int]:
+    """Positions of candidates given in fused order, re-ordered by the weighted mean of their
+    re-ranker rank (share `weight`) and their fused rank; ties keep the fused order.
+
+    Ranks, not scores, are blended: the two scales are unrelated, and a rank mean lets a weak
+    re-ranker nudge the first stage instead of overruling it."""
+    n = len(scores)
+    rerank_rank = np.empty(n, dtype=np.float64)
+    rerank_rank[np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")] = np.arange(n)
+    blended = weight * rerank_rank + (1.0 - weight) * np.arange(n)
+    return sorted(range(n), key=lambda i: (blended[i], i))

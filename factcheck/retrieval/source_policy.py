@@ -139,6 +139,7 @@ class RetrievalSettings:
     reranker: str | None = None
     """The re-ranker the retriever applies (recorded in results), None when it applies none."""
     rerank_depth: int | None = None
+    rerank_weight: float | None = None
 
     def cutoff(self, claim: Claim) -> tuple[date | None, str | None]:
         """The last publication day of usable evidence for `claim`, and what set it."""
@@ -167,6 +168,7 @@ class RetrievalSettings:
             prior_match_threshold=prior_threshold,
             reranker=self.reranker,
             rerank_depth=self.rerank_depth,
+            rerank_weight=self.rerank_weight,
         )
 
     def search_options(self, publishers: Callable[[], Iterable[str]]) -> dict[str, Any]:

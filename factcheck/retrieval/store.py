@@ -46,7 +46,7 @@ from factcheck.retrieval.fingerprint import (
 )
 from factcheck.retrieval.fusion import rrf_fuse, score_fuse, weigh_by_tier
 from factcheck.retrieval.lexical import LexicalIndex
-from factcheck.retrieval.rerank import Reranker
+from factcheck.retrieval.rerank import Reranker, blended_order
 from factcheck.retrieval.store_lock import ingest_lock
 
 logger = logging.getLogger(__name__)
@@ -553,8 +553,8 @@ class ReferenceStore:
 
         With the store's re-ranker (and `rerank`, in hybrid mode), the re-ranker's `depth` best
         fused candidates are re-scored by reading each next to the query and re-ordered by that
-        score (ties keep the fused order) before the top-`k` cut; each `Evidence` then records
-        its `rerank_score` and `fused_rank`.
+        score blended with their fused rank (`blended_order`) before the top-`k` cut; each
+        `Evidence` then records its `rerank_score` and `fused_rank`.
         """
         search = self._settings.search
         k = k or search.top_k
@@ -600,7 +600,7 @@ class ReferenceStore:
         if reranker is None:
             return results
         return [
-            rerank_evidence(query, found, reranker, k)
+            rerank_evidence(query, found, reranker, k, titled=self._settings.chunking.chunk_title)
             for query, found in zip(queries, results, strict=True)
         ]
 
@@ -731,22 +731,22 @@ def raise_ef_search(collection: Collection, ef_search: int) -> None:
 
 
 def rerank_evidence(
-    query: str, found: list[Evidence], reranker: Reranker, k: int
+    query: str, found: list[Evidence], reranker: Reranker, k: int, *, titled: bool = True
 ) -> list[Evidence]:
-    """`found` with its first `reranker.depth` passages re-ordered by the re-ranker's score
-    (ties in fused order), each with its `rerank_score` and `fused_rank`, then the rest in fused
-    order; cut to `k` and renumbered."""
+    """`found` with its first `reranker.depth` passages re-scored by the re-ranker (read as
+    indexed: after the title when chunks are `titled`) and re-ordered by `blended_order` with
+    the re-ranker's weight, each with its `rerank_score` and `fused_rank`; then the rest in
+    fused order; cut to `k` and renumbered."""
     head, tail = found[: reranker.depth], found[reranker.depth :]
     passages = [
-        indexed_text(ev.chunk.text, {"titled": True, "title": ev.chunk.title}) for ev in head
+        indexed_text(ev.chunk.text, {"titled": titled, "title": ev.chunk.title}) for ev in head
     ]
     scores = reranker.scores(query, passages)
-    order = sorted(range(len(head)), key=lambda i: (-float(scores[i]), i))
     reranked = [
         head[i].model_copy(
             update={"rerank_score": round(float(scores[i]), 4), "fused_rank": head[i].number}
         )
-        for i in order
+        for i in blended_order(scores, reranker.weight)
     ]
     return [
         ev.model_copy(update={"number": n}) for n, ev in enumerate([*reranked, *tail][:k], start=1)

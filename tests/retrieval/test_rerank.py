@@ -13,7 +13,7 @@ from factcheck.app import make_reranker, retrieval_settings, store_settings
 from factcheck.config import Settings
 from factcheck.io.inputs import Source
 from factcheck.retrieval.onnx import ModelFileError
-from factcheck.retrieval.rerank import RERANKER_NAME, Reranker
+from factcheck.retrieval.rerank import RERANKER_NAME, Reranker, blended_order
 from factcheck.retrieval.store import ReferenceStore
 from factcheck.testing.doubles import HashEmbedding
 
@@ -21,8 +21,8 @@ from factcheck.testing.doubles import HashEmbedding
 class NeedleReranker(Reranker):
     """Scores 1 for passages holding the word "needle", 0 otherwise; records its calls."""
 
-    def __init__(self, depth: int = 30) -> None:
-        super().__init__(depth=depth)
+    def __init__(self, depth: int = 30, weight: float = 1.0) -> None:
+        super().__init__(depth=depth, weight=weight)
         self.calls: list[tuple[str, list[str]]] = []
 
     def scores(self, query: str, passages: Sequence[str]) -> np.ndarray:
@@ -79,11 +79,11 @@ def test_depth_limits_what_is_rescored(tmp_path: Path) -> None:
 
 
 def test_settings_turn_the_reranker_off_and_results_record_it(tmp_path: Path) -> None:
-    on = Settings(chroma_path=tmp_path / "c", rerank=True, rerank_depth=12)
+    on = Settings(chroma_path=tmp_path / "c", rerank=True, rerank_depth=12, rerank_weight=0.4)
     reranker = make_reranker(on)
-    assert reranker is not None and reranker.depth == 12
+    assert reranker is not None and (reranker.depth, reranker.weight) == (12, 0.4)
     record = retrieval_settings(on, reranker)
-    assert (record.reranker, record.rerank_depth) == (RERANKER_NAME, 12)
+    assert (record.reranker, record.rerank_depth, record.rerank_weight) == (RERANKER_NAME, 12, 0.4)
     off = Settings(chroma_path=tmp_path / "c", rerank=False)
     assert make_reranker(off) is None
     assert retrieval_settings(off, None).reranker is None
@@ -111,6 +111,19 @@ def test_shipped_reranker_prefers_the_relevant_passage() -> None:
     assert reranker.scores(claim, []).shape == (0,)
 
 
+def test_a_pair_scores_the_same_whatever_is_scored_beside_it() -> None:
+    reranker = Reranker(threads=1)
+    claim = "Masks reduce the spread of respiratory viruses in schools."
+    passages = [
+        "Mask mandates in schools were associated with lower transmission. " * 6,
+        "Schools reopened in September.",
+        "Wheat harvests in Kansas were larger than expected this year.",
+    ]
+    together = reranker.scores(claim, passages)
+    alone = np.array([reranker.scores(claim, [p])[0] for p in passages])
+    np.testing.assert_array_equal(together, alone)
+
+
 def test_passages_below_the_depth_follow_in_fused_order(tmp_path: Path) -> None:
     store = open_store(tmp_path, NeedleReranker(depth=2))
     fused = store.search("harvest of wheat", k=7, rerank=False)
@@ -119,3 +132,37 @@ def test_passages_below_the_depth_follow_in_fused_order(tmp_path: Path) -> None:
     assert all(e.rerank_score is not None for e in found[:2])
     assert all(e.rerank_score is None and e.fused_rank is None for e in found[2:])
     assert [e.chunk.id for e in found[2:]] == [e.chunk.id for e in fused[2:]]
+
+
+def test_blended_order_moves_between_the_fused_and_the_reranker_order() -> None:
+    scores = np.array([0.1, 0.2, 0.3, 0.9])  # the re-ranker reverses the fused order
+    assert blended_order(scores, 1.0) == [3, 2, 1, 0]
+    assert blended_order(scores, 0.0) == [0, 1, 2, 3]
+    # half-way every mean rank is 1.5: ties keep the fused order
+    assert blended_order(scores, 0.5) == [0, 1, 2, 3]
+    # one passage the re-ranker puts first rises from 4th to 3rd (its mean rank 1.5 ties the
+    # 2nd passage's, which keeps its place); the others keep their order
+    lifted = np.array([0.3, 0.2, 0.1, 0.9])
+    assert blended_order(lifted, 0.5) == [0, 1, 3, 2]
+    assert blended_order(lifted, 0.75) == [0, 3, 1, 2]
+    assert blended_order(lifted, 0.8) == [3, 0, 1, 2]
+    assert blended_order(np.array([]), 0.5) == []
+
+
+def test_a_partial_weight_nudges_the_fused_order(tmp_path: Path) -> None:
+    full = open_store(tmp_path / "full", NeedleReranker(depth=10)).search("harvest of wheat", k=7)
+    half = open_store(tmp_path / "half", NeedleReranker(depth=10, weight=0.5)).search(
+        "harvest of wheat", k=7
+    )
+    fused_rank = next(e.fused_rank for e in full if e.chunk.source_id == "needle")
+    assert full[0].chunk.source_id == "needle"
+    rank_half = next(e.number for e in half if e.chunk.source_id == "needle")
+    assert fused_rank is not None and fused_rank >= 3
+    # half-way, the needle's mean rank (fused_rank - 1) / 2 (0-based) passes every passage
+    # whose mean j + 0.5 is larger: it lands at fused_rank // 2 + 1
+    assert rank_half == fused_rank // 2 + 1
+
+
+def test_weight_outside_zero_to_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        Reranker(weight=1.5)

