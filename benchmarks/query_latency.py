@@ -281,7 +281,7 @@ def measure(paths: list[Path], qs: list[str], warmup: int) -> list[dict[str, Any
         with timed() as built:
             LexicalIndex.build(fingerprint, store.lexical_rows())
         with timed() as loaded:
-            LexicalIndex.load(store._lexical_dir, fingerprint)
+            LexicalIndex.load(store.lexical_dir, fingerprint)
         out.append(
             {
                 "chunks": store.count(),

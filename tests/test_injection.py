@@ -241,11 +241,15 @@ def test_reingest_backfills_the_scan_on_chunks_stored_before_it(tmp_path: Path) 
     splitter = RecursiveCharacterTextSplitter(chunk_size=300, chunk_overlap=0, add_start_index=True)
     (chunk,) = split_source(source, splitter)
     old = {k: v for k, v in chunk.metadata.items() if not k.startswith("injection_")}
-    store._collection.add(ids=[chunk.id], documents=[chunk.text], metadatas=[old])
+    store.client.get_collection(store.collection_name).add(
+        ids=[chunk.id], documents=[chunk.text], metadatas=[old]
+    )
     fingerprint = store.fingerprint()
     report = store.ingest([source])
     assert (report.chunks_added, report.chunks_existing, report.flagged_chunks) == (0, 1, 1)
-    meta = store._collection.get(ids=[chunk.id], include=["metadatas"])["metadatas"][0]
+    meta = store.client.get_collection(store.collection_name).get(
+        ids=[chunk.id], include=["metadatas"]
+    )["metadatas"][0]
     assert meta["injection_rules"] == "role_marker" and meta["injection_flagged"] is True
     assert store.fingerprint() == fingerprint
 

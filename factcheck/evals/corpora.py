@@ -22,7 +22,7 @@ from factcheck.config import Settings
 from factcheck.evals.datasets import CorpusDoc, dataset_slug, load_corpus
 from factcheck.io.inputs import Source
 from factcheck.retrieval.rerank import Reranker
-from factcheck.retrieval.store import ReferenceStore
+from factcheck.retrieval.store import ReferenceStore, raise_ef_search
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +91,7 @@ def _exhaustive_dense_search(
         configuration={"hnsw": {"space": "cosine", "ef_search": ef_search}},
         embedding_function=embedder,
     )
-    current = (collection.configuration_json.get("hnsw") or {}).get("ef_search")
-    if current != ef_search:
-        collection.modify(configuration={"hnsw": {"ef_search": ef_search}})
+    raise_ef_search(collection, ef_search)
 
 
 @dataclass

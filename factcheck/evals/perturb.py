@@ -14,6 +14,8 @@ import random
 import re
 from dataclasses import dataclass
 
+from factcheck.io.series import MONTH_NAMES
+
 WORD_NUMBERS = {
     "two": 2,
     "three": 3,
@@ -30,20 +32,7 @@ WORD_NUMBERS = {
 """Number words a claim may use (one is left out: it is too often an article)."""
 WORD_FOR = {v: k for k, v in WORD_NUMBERS.items()}
 MULTIPLES = {"doubled": "halved", "halved": "doubled", "tripled": "halved"}
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+MONTHS = tuple(MONTH_NAMES["en"])
 
 BOUND = re.compile(
     r"(more|fewer|less|greater|higher|lower|over|under|above|below|least|most|up to|than|"

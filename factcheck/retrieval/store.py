@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -187,6 +188,11 @@ class ReferenceStore:
     def collection_name(self) -> str:
         """The Chroma collection's name."""
         return self._location.collection
+
+    @property
+    def lexical_dir(self) -> Path:
+        """Where the BM25 index of this collection is saved (`LexicalIndex.load` reads it)."""
+        return self._lexical_dir
 
     @property
     def client(self) -> ClientAPI:

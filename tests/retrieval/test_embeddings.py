@@ -81,9 +81,7 @@ def test_paraphrase_closer_than_unrelated(minilm: emb.MiniLMEmbeddingFunction) -
 def test_concurrent_first_use_loads_one_session(monkeypatch: pytest.MonkeyPatch) -> None:
     checks: list[Path] = []
     real_check = emb._check_model_file
-    monkeypatch.setattr(
-        emb, "_check_model_file", lambda p, m: (checks.append(p), real_check(p, m))
-    )
+    monkeypatch.setattr(emb, "_check_model_file", lambda p, m: (checks.append(p), real_check(p, m)))
     ef = emb.MiniLMEmbeddingFunction(intra_op_threads=3)  # a thread count no other test uses
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda _: ef.embed(TEXTS[:3]), range(4)))

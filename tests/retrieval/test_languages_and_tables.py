@@ -72,7 +72,7 @@ def test_saved_index_keeps_its_languages(store: ReferenceStore) -> None:
     store.ingest([Source(id="es", text=SPANISH)])
     fingerprint = store.fingerprint()
     store.lexical_index(fingerprint)  # built and saved
-    reopened = LexicalIndex.load(store._lexical_dir, fingerprint)
+    reopened = LexicalIndex.load(store.lexical_dir, fingerprint)
     assert reopened is not None and reopened.languages == ("es",)
 
 

@@ -55,7 +55,7 @@ def long_source(sid: str = "long", repeats: int = 12, **fields: object) -> Sourc
 
 
 def all_chunks(store: ReferenceStore) -> dict[str, tuple[str, dict]]:
-    got = store._collection.get(include=["documents", "metadatas"])
+    got = store.client.get_collection(store.collection_name).get(include=["documents", "metadatas"])
     return {
         i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
     }
@@ -171,13 +171,14 @@ def test_batches_stay_within_max_batch_size(
 ) -> None:
     monkeypatch.setattr(store.client, "get_max_batch_size", lambda: 3)
     sizes: list[int] = []
-    upsert = store._collection.upsert
+    collection_type = type(store.client.get_collection(store.collection_name))
+    upsert = collection_type.upsert
 
-    def spy(**kwargs: object) -> None:
+    def spy(self: object, **kwargs: object) -> None:
         sizes.append(len(kwargs["ids"]))  # type: ignore[arg-type]
-        upsert(**kwargs)  # type: ignore[arg-type]
+        upsert(self, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(store._collection, "upsert", spy)
+    monkeypatch.setattr(collection_type, "upsert", spy)
     report = store.ingest([long_source("a"), long_source("b", repeats=5)], batch_size=4)
     assert max(sizes) <= 3 and sum(sizes) == report.chunks_added == store.count()
     again = store.ingest([long_source("a", repeats=2)])  # deletes in batches too
@@ -204,7 +205,10 @@ def test_reopen_with_another_embedder_fails(settings: Settings) -> None:
 
 
 def test_collection_is_cosine_and_telemetry_off(store: ReferenceStore) -> None:
-    assert store._collection.configuration_json["hnsw"]["space"] == "cosine"
+    assert (
+        store.client.get_collection(store.collection_name).configuration_json["hnsw"]["space"]
+        == "cosine"
+    )
     assert store.client.get_settings().anonymized_telemetry is False
     described = store.describe()
     assert described["mode"] == "embedded" and described["embedder"] == "factcheck-test-hash"
@@ -277,14 +281,11 @@ def test_date_filter_applies_to_dense_and_lexical(store: ReferenceStore) -> None
     )
     assert {e.chunk.source_id for e in strict} <= {"old", "other"}
     assert all(e.chunk.published and e.chunk.published <= date(2021, 1, 1) for e in strict)
-    lexical = store._lexical_search("inflation 2022", 4, date(2021, 1, 1), True, None)
-    dense = store._dense(
-        np.asarray(store.embedding_function(["inflation 2022"])),
-        4,
-        {"published_int": {"$lte": 20210101}},
-    )
-    new_ids = {i for i, (_, m) in all_chunks(store).items() if m["source_id"] == "new"}
-    assert not new_ids & {i for i, _ in lexical} and not new_ids & {i for i, _ in dense[0]}
+    old_enough = {"published_on_or_before": date(2021, 1, 1), "k": 4, "candidates": 4}
+    lexical = store.search("inflation 2022", mode="lexical", **old_enough)  # type: ignore[arg-type]
+    dense = store.search("inflation 2022", mode="dense", **old_enough)  # type: ignore[arg-type]
+    assert lexical and dense
+    assert "new" not in {e.chunk.source_id for e in [*lexical, *dense]}
 
 
 def test_where_filter_overfetches_lexical_hits(store: ReferenceStore) -> None:
@@ -302,11 +303,13 @@ def test_where_filter_overfetches_lexical_hits(store: ReferenceStore) -> None:
             ),
         ]
     )
-    hits = store._lexical_search("tariff rates", 2, None, True, {"publisher": "A"})
-    assert [i for i, _ in hits] == [
+    hits = store.search("tariff rates", k=2, candidates=2, mode="lexical", where={"publisher": "A"})
+    assert [e.chunk.id for e in hits] == [
         i for i, (_, m) in all_chunks(store).items() if m["source_id"] == "a1"
     ]
-    common = store._lexical_search("tariff rates", 2, None, True, {"publisher": "B"})
+    common = store.search(
+        "tariff rates", k=2, candidates=2, mode="lexical", where={"publisher": "B"}
+    )
     assert len(common) == 2
     evidence = store.search("tariff rates", k=3, candidates=2, where={"publisher": "A"})
     assert [e.chunk.source_id for e in evidence] == ["a1"]
@@ -322,8 +325,8 @@ def test_hybrid_finds_exact_number_that_dense_misses(store: ReferenceStore) -> N
     )
     store.ingest([*distractors, target])
     query = "jobless rate 7.3 percent March"
-    dense_only = store._dense(np.asarray(store.embedding_function([query])), 5, None)[0]
-    assert "t" not in {all_chunks(store)[i][1]["source_id"] for i, _ in dense_only}
+    dense_only = store.search(query, k=5, candidates=5, mode="dense")
+    assert "t" not in {e.chunk.source_id for e in dense_only}
     evidence = store.search(query, k=5, candidates=5)
     hit = next(e for e in evidence if e.chunk.source_id == "t")
     assert hit.lexical_rank == 1 and hit.dense_rank is None
@@ -477,7 +480,9 @@ def test_titled_chunks_embed_and_index_the_title_but_store_the_text(tmp_path: Pa
     store.ingest([source("rice", text, title="Rice trade in Mexico")])
     ((chunk_id, (stored, meta)),) = all_chunks(store).items()
     assert stored == text and meta["titled"] is True and meta["start"] == 0
-    got = store._collection.get(ids=[chunk_id], include=["embeddings"])["embeddings"][0]
+    got = store.client.get_collection(store.collection_name).get(
+        ids=[chunk_id], include=["embeddings"]
+    )["embeddings"][0]
     assert np.allclose(got, embedder([f"Rice trade in Mexico. {text}"])[0])
     # BM25 sees the title too: a query made only of title words finds the chunk.
     hit = store.search("Mexico rice trade", k=1, mode="lexical")[0]
