@@ -55,7 +55,7 @@ from factcheck.evals.datasets import (
 from factcheck.io.inputs import Source
 from factcheck.retrieval.embeddings import MINILM_DIMENSIONS, MiniLMEmbeddingFunction
 from factcheck.retrieval.lexical import LexicalIndex
-from factcheck.retrieval.rerank import Reranker
+from factcheck.retrieval.rerank import DEFAULT_DEPTH, Reranker
 from factcheck.retrieval.store import ReferenceStore, split_source
 
 CHUNKINGS = (
@@ -69,7 +69,6 @@ CHUNKINGS = (
     (100, 20),
 )
 MODES = ("hybrid", "dense", "lexical", "hybrid+rerank")
-RERANK_DEPTH = 30
 BUILD_VERSION = "1"  # bump when the corpus generation changes
 
 
@@ -257,7 +256,9 @@ def search(store: ReferenceStore, query: str, mode: str) -> None:
     store.search(query, mode="hybrid" if reranked else mode, rerank=reranked)  # type: ignore[arg-type]
 
 
-def measure(paths: list[Path], qs: list[str], warmup: int) -> list[dict[str, Any]]:
+def measure(
+    paths: list[Path], qs: list[str], warmup: int, rerank_depth: int
+) -> list[dict[str, Any]]:
     """Per-mode latencies (ms) of single-query searches on each store, plus references.
 
     Everything is interleaved query by query — each store, each mode, and the query embedding
@@ -267,7 +268,7 @@ def measure(paths: list[Path], qs: list[str], warmup: int) -> list[dict[str, Any
         ReferenceStore.open(
             store_settings(settings_for(p)),
             MiniLMEmbeddingFunction(),
-            reranker=Reranker(depth=RERANK_DEPTH),
+            reranker=Reranker(depth=rerank_depth),
         )
         for p in paths
     ]
@@ -325,6 +326,9 @@ def main() -> None:
     )
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument(
+        "--rerank-depth", type=int, default=DEFAULT_DEPTH, help="passages the re-ranker reads"
+    )
     args = parser.parse_args()
     logging.getLogger("bm25s").setLevel(logging.WARNING)
     logging.getLogger("chromadb").setLevel(logging.WARNING)
@@ -340,11 +344,11 @@ def main() -> None:
     print(
         f"queries: {len(timed_qs)} dev claims (Check-COVID + Climate-FEVER, alternating) after "
         f"{len(warm)} warm-up; defaults top_k 6, candidates 30, HNSW ef_search 1000; "
-        f"hybrid+rerank re-scores the fused top {RERANK_DEPTH} with the cross-encoder"
+        f"hybrid+rerank re-scores the fused top {args.rerank_depth} with the cross-encoder"
     )
     built = [build(n, vectors) for n, vectors in runs]
     starts = [process_start(path, timed_qs) for path, _ in built]
-    measured = measure([path for path, _ in built], warm + timed_qs, len(warm))
+    measured = measure([path for path, _ in built], warm + timed_qs, len(warm), args.rerank_depth)
     results = [
         (n, vectors, info, m, start)
         for (n, vectors), (_, info), m, start in zip(runs, built, measured, starts, strict=True)

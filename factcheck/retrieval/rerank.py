@@ -2,8 +2,8 @@
 to a claim (`training/retrieval`), run on the fused top candidates before the top-k cut.
 
 The first stage (dense + BM25) ranks each chunk without reading it next to the claim; the
-cross-encoder reads both together, at ~3 ms per pair on one core, so it is applied to the
-`depth` best fused candidates only. Offline, int8 ONNX, shipped in
+cross-encoder reads both together, one MiniLM pass per pair, so it is applied to the `depth`
+best fused candidates only, and its order is blended with the fused one (`blended_order`). Offline, int8 ONNX, shipped in
 `factcheck/assets/reranker` with its model card.
 """
 
@@ -36,8 +36,8 @@ RERANKER_RESOURCE = "assets/reranker/reranker-minilm-int8.onnx"
 RERANKER_SHA256 = "a0a344be51b55cd8a839a2dd159d9d630aeb365a5fe26491bcc02bbc1b7dcbc7"
 MAX_LENGTH = 256
 """Tokens per (claim, passage) pair, truncated longest-first (as in training)."""
-DEFAULT_DEPTH = 30
-DEFAULT_WEIGHT = 1.0
+DEFAULT_DEPTH = 10
+DEFAULT_WEIGHT = 0.25
 """Share of the re-ranker's rank in the final order (1: its order alone; 0: the fused order)."""
 
 
