@@ -18,7 +18,7 @@ def rrf_fuse(
     for ranking, weight in zip(rankings, weights or [1.0] * len(rankings), strict=True):
         for rank, item in enumerate(ranking, start=1):
             scores[item] = scores.get(item, 0.0) + weight / (k + rank)
-    return sorted(scores.items(), key=lambda pair: -pair[1])
+    return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
 def score_fuse(
@@ -36,7 +36,7 @@ def score_fuse(
         for item, score in ranking:
             norm = (score - low) / span if span > 0 else 1.0
             fused[item] = fused.get(item, 0.0) + weight * norm
-    return sorted(fused.items(), key=lambda pair: -pair[1])
+    return sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
 def weigh_by_tier(
@@ -45,10 +45,10 @@ def weigh_by_tier(
     weights: Mapping[int, float],
 ) -> list[tuple[str, float]]:
     """A fused ranking rescored by each chunk's credibility-tier weight (1.0 for untiered
-    chunks and tiers not listed) and re-sorted, best first (stable)."""
+    chunks and tiers not listed) and re-sorted, best first (equal scores by id)."""
 
     def weight(chunk_id: str) -> float:
         tier = tiers.get(chunk_id)
         return weights.get(tier, 1.0) if isinstance(tier, int) else 1.0
 
-    return sorted(((i, s * weight(i)) for i, s in ranking), key=lambda pair: -pair[1])
+    return sorted(((i, s * weight(i)) for i, s in ranking), key=lambda pair: (-pair[1], pair[0]))

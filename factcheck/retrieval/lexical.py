@@ -174,6 +174,7 @@ class LexicalIndex:
     bm25: bm25s.BM25 | None  # None for an empty collection
     languages: tuple[str, ...] = (DEFAULT_LANGUAGE,)
     _positions: dict[str, int] | None = field(default=None, repr=False)
+    _id_ranks: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
     def build(
@@ -228,13 +229,16 @@ class LexicalIndex:
         return np.where(mask, scores, 0.0).astype(np.float32)
 
     def top(self, scores: np.ndarray, n: int) -> list[tuple[str, float]]:
-        """The `n` best `(chunk id, score)` pairs with a positive score, best first (ties by
-        index order, so results are deterministic)."""
+        """The `n` best `(chunk id, score)` pairs with a positive score, best first; equal
+        scores (repeated text) are ordered by chunk id, so two stores of the same chunks rank
+        alike whatever order the chunks were added in."""
         positive = np.flatnonzero(scores > 0)
         if len(positive) > n:
-            part = np.argpartition(-scores[positive], n - 1)[:n]
-            positive = positive[part]
-        order = positive[np.lexsort((positive, -scores[positive]))]
+            nth_best = -np.partition(-scores[positive], n - 1)[n - 1]
+            positive = positive[scores[positive] >= nth_best]  # every tie at the cut stays
+        if self._id_ranks is None:
+            self._id_ranks = np.argsort(np.argsort(np.asarray(self.ids, dtype=object)))
+        order = positive[np.lexsort((self._id_ranks[positive], -scores[positive]))][:n]
         return [(self.ids[i], float(scores[i])) for i in order]
 
     # ---------------------------------------------------------------------------------------

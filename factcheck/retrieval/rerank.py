@@ -3,8 +3,8 @@ to a claim (`training/retrieval`), run on the fused top candidates before the to
 
 The first stage (dense + BM25) ranks each chunk without reading it next to the claim; the
 cross-encoder reads both together, one MiniLM pass per pair, so it is applied to the `depth`
-best fused candidates only, and its order is blended with the fused one (`blended_order`). Offline, int8 ONNX, shipped in
-`factcheck/assets/reranker` with its model card.
+best fused candidates only, and its order is blended with the fused one (`blended_order`).
+Offline, int8 ONNX, shipped in `factcheck/assets/reranker` with its model card.
 """
 
 from __future__ import annotations

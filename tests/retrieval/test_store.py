@@ -497,3 +497,25 @@ def test_titled_chunks_embed_and_index_the_title_but_store_the_text(tmp_path: Pa
     ((_, (_, meta)),) = all_chunks(plain).items()
     assert "titled" not in meta
     assert plain.search("Mexico rice trade", k=1, mode="lexical") == []
+
+
+def test_bm25_ties_rank_by_chunk_id_whatever_the_insertion_order() -> None:
+    rows = [
+        (f"chunk-{i:02d}", "Sea level rose by 20 centimetres." if i % 3 else f"Other text {i}.", 0)
+        for i in range(30)
+    ]
+    forward = LexicalIndex.build("f", rows)
+    backward = LexicalIndex.build("b", list(reversed(rows)))
+    query = "sea level rose"
+    for n in (1, 5, 30):
+        top = forward.top(forward.scores(query), n)
+        assert top == backward.top(backward.scores(query), n)
+        assert len(top) == min(n, 20)
+    # equal scores come out in id order, including across the cut at n
+    assert [i for i, _ in forward.top(forward.scores(query), 5)] == [
+        "chunk-01",
+        "chunk-02",
+        "chunk-04",
+        "chunk-05",
+        "chunk-07",
+    ]
