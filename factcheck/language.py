@@ -43,10 +43,16 @@ def _detector() -> LanguageDetector:
     )
 
 
-def detect_language(text: str) -> str | None:
-    """The ISO 639-1 code of `text`'s language, or None when it cannot be told (too short,
-    mostly numbers and names, or too close a call)."""
-    if sum(ch.isalpha() for ch in text) < MIN_LETTERS:
+SOURCE_MIN_LETTERS = 40
+"""A source needs this many letters for its language to be told: its language decides how BM25
+tokenises it, and in a store of several languages how every query is tokenised, so a name or a
+bibliography line ("Holstein, James A.", taken for German) must not make a store mixed."""
+
+
+def detect_language(text: str, *, min_letters: int = MIN_LETTERS) -> str | None:
+    """The ISO 639-1 code of `text`'s language, or None when it cannot be told (fewer than
+    `min_letters` letters, mostly numbers and names, or too close a call)."""
+    if sum(ch.isalpha() for ch in text) < min_letters:
         return None
     with _lock:
         detector = _detector()

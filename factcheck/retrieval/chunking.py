@@ -13,7 +13,7 @@ from factcheck.errors import IngestError
 from factcheck.injection import scan
 from factcheck.io.inputs import Source
 from factcheck.io.pdf import page_at
-from factcheck.language import LANGUAGE_SAMPLE, detect_language
+from factcheck.language import LANGUAGE_SAMPLE, SOURCE_MIN_LETTERS, detect_language
 from factcheck.models import SourceChunk, content_id
 
 
@@ -98,7 +98,8 @@ def source_metadata(source: Source) -> dict[str, str | int | float | bool]:
         "source_path": source.path,
         "author": source.author,
         "dated": source.published is not None,
-        "language": source.language or detect_language(source.text[:LANGUAGE_SAMPLE]),
+        "language": source.language
+        or detect_language(source.text[:LANGUAGE_SAMPLE], min_letters=SOURCE_MIN_LETTERS),
     }
     if source.table is not None:
         meta.update(source.table.metadata())

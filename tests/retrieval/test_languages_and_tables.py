@@ -107,3 +107,16 @@ def test_table_rows_are_stored_and_a_series_is_fetched_in_period_order(
     assert store.series_rows("no/such/series") == []
     (hit,) = store.search("homicide victims January 2025", k=1, where={"table": True})
     assert hit.chunk.series_id == "v/victims/mexico"
+
+
+def test_a_name_alone_does_not_make_a_store_mixed(store: ReferenceStore) -> None:
+    # lingua takes "Holstein, James A." for German; one such line made every query of an
+    # English store be tokenised in German too.
+    store.ingest(
+        [
+            Source(id="ref", text="Holstein, James A."),
+            Source(id="es", text=SPANISH),
+        ]
+    )
+    fingerprint = store.fingerprint()
+    assert store.lexical_index(fingerprint).languages == ("en", "es")
