@@ -146,11 +146,14 @@ def main() -> None:
     ap.add_argument("--kind", choices=sorted(TARGETS), required=True)
     ap.add_argument("--model", type=Path, required=True)
     ap.add_argument("--training-json", type=Path, required=True)
+    ap.add_argument(
+        "--out", type=Path, default=None, help="int8 file (default: the shipped model's path)"
+    )
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     fp32 = args.model / f"{args.kind}-fp32.onnx"
-    int8 = TARGETS[args.kind]
+    int8 = args.out or TARGETS[args.kind]
     export_fp32(args.kind, args.model, fp32)
     quantize(fp32, int8)
     report = {
@@ -158,7 +161,7 @@ def main() -> None:
         "int8_vs_torch": agreement(args.kind, args.model, int8),
         "int8_bytes": int8.stat().st_size,
         "fp32_bytes": fp32.stat().st_size,
-        "int8_path": str(int8.relative_to(REPO)),
+        "int8_path": str(int8.relative_to(REPO) if int8.is_relative_to(REPO) else int8),
     }
     record = json.loads(args.training_json.read_text(encoding="utf-8"))
     record["export"] = {"opset": OPSET, "quantization": QUANTIZATION, **report}
