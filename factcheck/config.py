@@ -119,7 +119,7 @@ class Settings(BaseSettings):
     dense_weight: float = Field(default=0.6, ge=0.0, le=1.0)
     relevance_threshold: float | None = Field(default=None, ge=-1.0, le=1.0)
     rerank: bool = False
-    rerank_depth: int = Field(default=10, ge=1, le=200)
+    rerank_depth: int = Field(default=5, ge=1, le=200)
     rerank_weight: float = Field(default=0.25, ge=0.0, le=1.0)
 
     # --- verification ------------------------------------------------------------------------

@@ -36,7 +36,7 @@ RERANKER_RESOURCE = "assets/reranker/reranker-minilm-int8.onnx"
 RERANKER_SHA256 = "a0a344be51b55cd8a839a2dd159d9d630aeb365a5fe26491bcc02bbc1b7dcbc7"
 MAX_LENGTH = 256
 """Tokens per (claim, passage) pair, truncated longest-first (as in training)."""
-DEFAULT_DEPTH = 10
+DEFAULT_DEPTH = 5
 DEFAULT_WEIGHT = 0.25
 """Share of the re-ranker's rank in the final order (1: its order alone; 0: the fused order)."""
 
