@@ -16,6 +16,32 @@ import numpy as np
 import torch
 
 
+def retrieval_arguments(description: str, *, out: Path, lr: float) -> argparse.ArgumentParser:
+    """The options both retrieval trainers take: data, seed, optimiser, freezing, sizing, where
+    the weights and the run record go; each script adds its own."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--examples", type=Path, required=True)
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--lr", type=float, default=lr)
+    ap.add_argument("--warmup", type=float, default=0.1, help="share of steps")
+    ap.add_argument("--frozen-layers", type=int, default=2, help="lowest layers kept frozen")
+    ap.add_argument(
+        "--max-per-source", type=int, default=None, help="seeded sample of examples per source"
+    )
+    ap.add_argument(
+        "--init",
+        type=Path,
+        default=None,
+        help="continue from this checkpoint (a --out of an earlier run) instead of the base model",
+    )
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--probe-steps", type=int, default=0, help="time N steps, then stop")
+    ap.add_argument("--out", type=Path, default=out)
+    ap.add_argument("--run-dir", type=Path, default=None)
+    ap.add_argument("--sizing-note", default="")
+    return ap
+
+
 def warmup_then_linear(
     optimizer: torch.optim.Optimizer, total_steps: int, warmup_share: float
 ) -> torch.optim.lr_scheduler.LambdaLR:

@@ -27,7 +27,13 @@ from typing import Any
 import torch
 from transformers import AutoModel, AutoTokenizer
 
-from training.loop import optimise, print_progress, warmup_then_linear, write_retrieval_record
+from training.loop import (
+    optimise,
+    print_progress,
+    retrieval_arguments,
+    warmup_then_linear,
+    write_retrieval_record,
+)
 from training.nli.train import base_model_dir, seed_everything
 from training.retrieval.examples import (
     Example,
@@ -115,30 +121,13 @@ def batch_loss(
 
 def main() -> None:
     """Parse arguments, train, write training.json."""
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--examples", type=Path, required=True)
-    ap.add_argument("--seed", type=int, default=13)
+    ap = retrieval_arguments(
+        __doc__.split("\n\n")[0], out=Path("/work/retrieval-train/embedder"), lr=3e-5
+    )
     ap.add_argument("--epochs", type=float, default=1.0)
     ap.add_argument("--batch-size", type=int, default=32)
-    ap.add_argument("--lr", type=float, default=3e-5)
-    ap.add_argument("--warmup", type=float, default=0.1, help="share of steps")
     ap.add_argument("--query-length", type=int, default=64)
     ap.add_argument("--passage-length", type=int, default=256)
-    ap.add_argument("--frozen-layers", type=int, default=2, help="lowest layers kept frozen")
-    ap.add_argument(
-        "--max-per-source", type=int, default=None, help="seeded sample of examples per source"
-    )
-    ap.add_argument(
-        "--init",
-        type=Path,
-        default=None,
-        help="continue from this checkpoint (a --out of an earlier run) instead of the base model",
-    )
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--probe-steps", type=int, default=0, help="time N steps, then stop")
-    ap.add_argument("--out", type=Path, default=Path("/work/retrieval-train/embedder"))
-    ap.add_argument("--run-dir", type=Path, default=None)
-    ap.add_argument("--sizing-note", default="")
     args = ap.parse_args()
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -15,7 +15,6 @@ go to --out (outside git); `training.json` records settings, seed, data hashes a
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import random
@@ -25,7 +24,13 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from training.loop import optimise, print_progress, warmup_then_linear, write_retrieval_record
+from training.loop import (
+    optimise,
+    print_progress,
+    retrieval_arguments,
+    warmup_then_linear,
+    write_retrieval_record,
+)
 from training.nli.train import base_model_dir, seed_everything
 from training.retrieval.examples import Example, cap_per_source, read_examples
 from training.retrieval.train_embedder import freeze_lower
@@ -46,30 +51,13 @@ def group_texts(
 
 def main() -> None:
     """Parse arguments, train, write training.json."""
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--examples", type=Path, required=True)
-    ap.add_argument("--seed", type=int, default=13)
+    ap = retrieval_arguments(
+        __doc__.split("\n\n")[0], out=Path("/work/retrieval-train/reranker"), lr=4e-5
+    )
     ap.add_argument("--queries-per-batch", type=int, default=8)
     ap.add_argument("--group", type=int, default=4, help="passages per claim (1 relevant)")
     ap.add_argument("--max-queries", type=int, default=None, help="seeded sample of examples")
-    ap.add_argument(
-        "--max-per-source", type=int, default=None, help="seeded sample of examples per source"
-    )
-    ap.add_argument(
-        "--init",
-        type=Path,
-        default=None,
-        help="continue from this checkpoint (a --out of an earlier run) instead of the base model",
-    )
-    ap.add_argument("--lr", type=float, default=4e-5)
-    ap.add_argument("--warmup", type=float, default=0.1)
     ap.add_argument("--max-length", type=int, default=256)
-    ap.add_argument("--frozen-layers", type=int, default=2, help="lowest layers kept frozen")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--probe-steps", type=int, default=0)
-    ap.add_argument("--out", type=Path, default=Path("/work/retrieval-train/reranker"))
-    ap.add_argument("--run-dir", type=Path, default=None)
-    ap.add_argument("--sizing-note", default="")
     args = ap.parse_args()
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
