@@ -20,7 +20,7 @@ PACKAGE = ROOT / "factcheck"
 
 # Lower number = lower layer. A module may import its own package and lower layers only.
 LAYERS: dict[str, int] = {
-    "core": 0,  # models, config, errors, text
+    "core": 0,  # models, config, errors, text, language, injection, files
     "io": 1,
     "llm": 1,
     "retrieval": 2,
@@ -37,7 +37,7 @@ LAYERS: dict[str, int] = {
     "__init__": 8,
     "__main__": 8,
 }
-CORE = {"models", "config", "errors", "text", "language", "injection"}
+CORE = {"models", "config", "errors", "text", "language", "injection", "files"}
 SETTINGS_READERS = {"app", "api", "cli", "evals", "__init__", "config"}
 
 

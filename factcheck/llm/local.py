@@ -31,6 +31,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import BaseModel, Field
 
 from factcheck.errors import ConfigError, LLMError
+from factcheck.files import sha256_file
 from factcheck.llm.json_chat import JsonStructuredOutputMixin
 from factcheck.llm.schemas import capped_json_schema
 
@@ -88,7 +89,7 @@ def default_model_path(cache_dir: Path | None = None) -> Path:
         return target
     parts = locate_parts()
     if target.is_file():
-        if _sha256_file(target) == GGUF_SHA256:
+        if sha256_file(target) == GGUF_SHA256:
             _write_marker(target)
             return target
         target.unlink(missing_ok=True)  # corrupt or stale: rebuild it from the parts
@@ -130,14 +131,6 @@ def _join(parts: list[Path], cache_dir: Path, target: Path) -> str:
             tmp.replace(target)
     finally:
         tmp.unlink(missing_ok=True)
-    return digest.hexdigest()
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as src:
-        for block in iter(lambda: src.read(_CHUNK), b""):
-            digest.update(block)
     return digest.hexdigest()
 
 

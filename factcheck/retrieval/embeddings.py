@@ -25,6 +25,7 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 
 from factcheck.errors import FactcheckError
+from factcheck.files import sha256_file
 from factcheck.retrieval.onnx import (
     PER_SEQUENCE,
     TOKENIZER_SHA256,
@@ -32,7 +33,6 @@ from factcheck.retrieval.onnx import (
     check_tokenizer_file,
     cpu_session,
     packaged_file,
-    sha256_file,
     tokenizer_file,
 )
 

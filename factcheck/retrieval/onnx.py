@@ -4,7 +4,6 @@ cross-encoder pair scoring, file hashes and the cores this process may use."""
 
 from __future__ import annotations
 
-import hashlib
 import importlib.resources
 import os
 from collections.abc import Sequence
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from factcheck.errors import FactcheckError
+from factcheck.files import sha256_file
 
 if TYPE_CHECKING:
     import onnxruntime as ort
@@ -25,15 +25,6 @@ TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f41157
 
 class ModelFileError(FactcheckError):
     """A shipped model or tokenizer file is missing or altered; the message names the fix."""
-
-
-def sha256_file(path: Path) -> str:
-    """The file's sha256 as hex, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def packaged_file(resource: str) -> Path:

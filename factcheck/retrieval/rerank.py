@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from factcheck.files import sha256_file
 from factcheck.retrieval.onnx import (
     PER_SEQUENCE,
     ModelFileError,
@@ -24,7 +25,6 @@ from factcheck.retrieval.onnx import (
     packaged_file,
     pair_logits,
     pair_tokenizer,
-    sha256_file,
 )
 
 if TYPE_CHECKING:

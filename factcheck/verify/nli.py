@@ -57,6 +57,7 @@ import numpy as np
 import numpy.typing as npt
 
 from factcheck.errors import FactcheckError
+from factcheck.files import sha256_file
 from factcheck.language import readable_by
 from factcheck.models import (
     Citation,
@@ -76,7 +77,6 @@ from factcheck.retrieval.onnx import (
     packaged_file,
     pair_logits,
     pair_tokenizer,
-    sha256_file,
 )
 from factcheck.text import Span, split_sentences
 from factcheck.verify.base import (

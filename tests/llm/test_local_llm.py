@@ -62,7 +62,7 @@ def test_second_start_does_not_rehash_or_need_the_parts(
     def boom(*_args: object) -> None:
         raise AssertionError("must not be called once the marker is valid")
 
-    monkeypatch.setattr(local_llm, "_sha256_file", boom)
+    monkeypatch.setattr(local_llm, "sha256_file", boom)
     monkeypatch.setattr(local_llm, "_join", boom)
     monkeypatch.setattr(local_llm, "locate_parts", boom)
     assert local_llm.default_model_path(cache) == first

@@ -11,11 +11,14 @@ import pytest
 
 from factcheck.app import make_verifier
 from factcheck.config import Settings, default_prompts_dir
+from factcheck.files import sha256_file
 from factcheck.llm.fake import FakeChatModel
 from factcheck.llm.prompts import PromptLibrary
 from factcheck.llm.structured import StructuredLLM
 from factcheck.models import Claim, ClaimType, Evidence, Provenance, Verdict
-from factcheck.retrieval.onnx import packaged_file, sha256_file
+from factcheck.retrieval.onnx import (
+    packaged_file,
+)
 from factcheck.testing.doubles import chunk
 from factcheck.text import split_sentences
 from factcheck.verify.cascade import CascadeVerifier

@@ -52,8 +52,8 @@ from factcheck.evals.datasets import (
 from factcheck.evals.metrics import average_precision
 from factcheck.evals.splits import factcheck_gpt_key, split_of
 from factcheck.extract.checkworthiness import CUE_NAMES, HEAD_FILE, META_FILE, cue_matrix
+from factcheck.files import sha256_file
 from factcheck.retrieval.embeddings import EMBEDDER_INFO, MiniLMEmbeddingFunction
-from factcheck.retrieval.onnx import sha256_file
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]

@@ -25,7 +25,7 @@ from factcheck.evals.splits import (
     factcheck_gpt_key,
     split_of,
 )
-from factcheck.retrieval.onnx import sha256_file
+from factcheck.files import sha256_file
 from factcheck.text import normalize, words
 
 LABELS = ("SUPPORTED", "REFUTED", "NOT_ENOUGH_EVIDENCE")

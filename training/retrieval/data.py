@@ -43,10 +43,10 @@ from factcheck.evals.datasets import (
 )
 from factcheck.evals.runner import CACHE_DIR
 from factcheck.evals.splits import climate_fever_key, split_of
+from factcheck.files import sha256_file
 from factcheck.retrieval.chunking import split_source
 from factcheck.retrieval.embeddings import MiniLMEmbeddingFunction
 from factcheck.retrieval.lexical import LexicalIndex
-from factcheck.retrieval.onnx import sha256_file
 from training.nli.data import (
     TRAIN_FILES,
     DataReport,
