@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 import chromadb
 from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
 from chromadb.api.types import Documents, EmbeddingFunction
 from chromadb.errors import ChromaError, NotFoundError
 
@@ -57,6 +59,26 @@ class StoreLocation:
     def describe(self) -> str:
         """`host:port` of the server, or the embedded folder."""
         return str(self.chroma_path) if self.embedded else f"{self.chroma_host}:{self.chroma_port}"
+
+
+SCAN_PAGE = 1000
+"""Rows fetched per `get` when a whole collection is read."""
+
+
+def collection_pages(collection: Collection, include: list[str]) -> Iterator[dict[str, Any]]:
+    """The whole collection, `SCAN_PAGE` rows at a time (for ingest, index builds and
+    re-embedding; never on the query path)."""
+    offset = 0
+    while True:
+        page = collection.get(
+            include=include,  # type: ignore[arg-type]
+            limit=SCAN_PAGE,
+            offset=offset,
+        )
+        if not page["ids"]:
+            return
+        yield page  # type: ignore[misc]
+        offset += len(page["ids"])
 
 
 def make_client(location: StoreLocation) -> ClientAPI:

@@ -11,22 +11,20 @@ is never left half re-embedded.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from chromadb.api import ClientAPI
-from chromadb.api.models.Collection import Collection
 from chromadb.errors import NotFoundError
 
 from factcheck.errors import StoreError
-from factcheck.retrieval.chroma import Embedder, StoreLocation, make_client
+from factcheck.retrieval.chroma import Embedder, StoreLocation, collection_pages, make_client
 from factcheck.retrieval.chunking import indexed_text
 from factcheck.retrieval.prior_checks import prior_collection_name
 from factcheck.retrieval.store_lock import ingest_lock
 
 PENDING_SUFFIX = "-reembed-pending"
-_PAGE = 1000
 
 TextOf = Callable[[str, dict[str, Any]], str]
 """What a stored row is embedded from: (document, metadata) → text."""
@@ -92,7 +90,7 @@ def _reembed(client: ClientAPI, name: str, embedder: Embedder, text_of: TextOf) 
         metadata=dict(old.metadata) if old.metadata else None,
     )
     rows = 0
-    for page in _pages(old):
+    for page in collection_pages(old, ["documents", "metadatas"]):
         documents = [d or "" for d in page["documents"]]
         metadatas = [dict(m or {}) for m in page["metadatas"]]
         texts = [text_of(d, m) for d, m in zip(documents, metadatas, strict=True)]
@@ -106,17 +104,3 @@ def _reembed(client: ClientAPI, name: str, embedder: Embedder, text_of: TextOf) 
     client.delete_collection(name)
     pending.modify(name=name)
     return rows
-
-
-def _pages(collection: Collection) -> Iterator[dict[str, Any]]:
-    offset = 0
-    while True:
-        page = collection.get(
-            include=["documents", "metadatas"],
-            limit=_PAGE,  # type: ignore[arg-type]
-            offset=offset,
-        )
-        if not page["ids"]:
-            return
-        yield page  # type: ignore[misc]
-        offset += len(page["ids"])

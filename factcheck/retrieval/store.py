@@ -34,6 +34,7 @@ from factcheck.retrieval.chroma import (
     StoreLocation,
     check_existing,
     chroma_where,
+    collection_pages,
     make_client,
 )
 from factcheck.retrieval.chunking import Chunk, chunk_from, indexed_text, split_source, yyyymmdd
@@ -52,7 +53,6 @@ from factcheck.retrieval.store_lock import ingest_lock
 
 logger = logging.getLogger(__name__)
 
-_SCAN_PAGE = 1000
 _LEXICAL_OVERFETCH = 4
 _INGEST_BATCH = 512
 SearchMode = Literal["hybrid", "dense", "lexical"]
@@ -425,17 +425,7 @@ class ReferenceStore:
 
     def _scan(self, include: list[str]) -> Iterator[dict[str, Any]]:
         """The whole collection, page by page (ingest and index builds only, never queries)."""
-        offset = 0
-        while True:
-            page = self._collection.get(
-                include=include,
-                limit=_SCAN_PAGE,  # type: ignore[arg-type]
-                offset=offset,
-            )
-            if not page["ids"]:
-                return
-            yield page  # type: ignore[misc]
-            offset += len(page["ids"])
+        return collection_pages(self._collection, include)
 
     # ---------------------------------------------------------------------------------------
     # lexical index
