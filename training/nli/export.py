@@ -85,6 +85,14 @@ def quantize(fp32: Path, int8: Path) -> None:
     )
 
 
+def record_export(training_json: Path, report: dict[str, object]) -> None:
+    """Add the export's opset, quantisation and `report` to a run's training.json; print it."""
+    record = json.loads(training_json.read_text(encoding="utf-8"))
+    record["export"] = {"opset": OPSET, "quantization": QUANTIZATION, **report}
+    training_json.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(report, indent=1))
+
+
 def main() -> None:
     """Export, quantise; record the sizes in training.json."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -101,10 +109,7 @@ def main() -> None:
         "int8_bytes": INT8_PATH.stat().st_size,
         "fp32_bytes": fp32.stat().st_size,
     }
-    record = json.loads(args.training_json.read_text(encoding="utf-8"))
-    record["export"] = {"opset": OPSET, "quantization": QUANTIZATION, **report}
-    args.training_json.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(report, indent=1))
+    record_export(args.training_json, report)
 
 
 if __name__ == "__main__":

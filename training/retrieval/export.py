@@ -17,14 +17,13 @@ and the file sizes go into training.json.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 import torch
 from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
-from training.nli.export import OPSET, QUANTIZATION, quantize
+from training.nli.export import OPSET, quantize, record_export
 from training.nli.train import REPO
 
 TARGETS = {
@@ -163,10 +162,7 @@ def main() -> None:
         "fp32_bytes": fp32.stat().st_size,
         "int8_path": str(int8.relative_to(REPO) if int8.is_relative_to(REPO) else int8),
     }
-    record = json.loads(args.training_json.read_text(encoding="utf-8"))
-    record["export"] = {"opset": OPSET, "quantization": QUANTIZATION, **report}
-    args.training_json.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(report, indent=1))
+    record_export(args.training_json, report)
 
 
 if __name__ == "__main__":
