@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.resources
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -95,6 +96,17 @@ def pair_tokenizer(max_length: int) -> Tokenizer:
     return tokenizer
 
 
+def runs_in_parallel(threads: int, batch_size: int) -> tuple[int, int]:
+    """(ONNX intra-op threads per run, concurrent runs) for a model run `batch_size` sequences
+    at a time on `threads` cores. One sequence is too small a job to split across cores well:
+    one thread per run with a run per core scored re-ranker pairs 1.4-1.5x faster than two
+    threads per run (2 cores, 20 vs 14 ms per pair; `benchmarks/pair_scoring.py`), with
+    identical outputs. Batches keep every core in one run."""
+    if batch_size == PER_SEQUENCE and threads > 1:
+        return 1, threads
+    return threads, 1
+
+
 def pair_logits(
     session: ort.InferenceSession,
     tokenizer: Tokenizer,
@@ -103,10 +115,12 @@ def pair_logits(
     *,
     width: int,
     batch_size: int,
+    workers: int = 1,
 ) -> np.ndarray:
     """A cross-encoder's `logits` output for each (first, second) pair, shape `(n, width)`,
     in input order; pairs are batched by length and padded per batch to the longest (use
-    `PER_SEQUENCE` for models with per-tensor activation quantization)."""
+    `PER_SEQUENCE` for models with per-tensor activation quantization), `workers` batches at
+    a time (see `runs_in_parallel`)."""
     if len(firsts) != len(seconds):
         raise ValueError(f"{len(firsts)} first texts but {len(seconds)} second texts")
     out = np.zeros((len(firsts), width), dtype=np.float32)
@@ -116,8 +130,8 @@ def pair_logits(
     encodings = tokenizer.encode_batch(list(zip(firsts, seconds, strict=True)))
     lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64)
     order = np.argsort(lengths, kind="stable")
-    for start in range(0, len(order), batch_size):
-        rows = order[start : start + batch_size]
+
+    def run(rows: np.ndarray) -> None:
         longest = int(lengths[rows].max())
         ids = np.zeros((len(rows), longest), dtype=np.int64)
         types = np.zeros_like(ids)
@@ -132,4 +146,12 @@ def pair_logits(
             feeds["token_type_ids"] = types
         (logits,) = session.run(["logits"], feeds)
         out[rows] = np.asarray(logits, dtype=np.float32).reshape(len(rows), width)
+
+    batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+    if workers > 1 and len(batches) > 1:
+        with ThreadPoolExecutor(max_workers=min(workers, len(batches))) as pool:
+            list(pool.map(run, batches))  # list(): re-raises a run's exception here
+    else:
+        for rows in batches:
+            run(rows)
     return out

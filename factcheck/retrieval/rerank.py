@@ -25,6 +25,7 @@ from factcheck.retrieval.onnx import (
     packaged_file,
     pair_logits,
     pair_tokenizer,
+    runs_in_parallel,
 )
 
 if TYPE_CHECKING:
@@ -65,6 +66,7 @@ class Reranker:
         self.batch_size = batch_size
         self.model_path = model_path or packaged_file(RERANKER_RESOURCE)
         self._session: ort.InferenceSession | None = None
+        self._workers = 1
         self._tokenizer: Tokenizer | None = None
         self._lock = threading.Lock()
 
@@ -91,7 +93,8 @@ class Reranker:
                         f"expected {RERANKER_SHA256}. Fix: reinstall factcheck."
                     )
             self._tokenizer = pair_tokenizer(MAX_LENGTH)
-            self._session = cpu_session(self.model_path, self.threads)
+            intra_op_threads, self._workers = runs_in_parallel(self.threads, self.batch_size)
+            self._session = cpu_session(self.model_path, intra_op_threads)
 
     def scores(self, query: str, passages: Sequence[str]) -> np.ndarray:
         """Relevance logits of each passage to `query` (higher is more relevant)."""
@@ -106,6 +109,7 @@ class Reranker:
             list(passages),
             width=1,
             batch_size=self.batch_size,
+            workers=self._workers,
         )
         return logits[:, 0]
 

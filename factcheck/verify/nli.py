@@ -77,6 +77,7 @@ from factcheck.retrieval.onnx import (
     packaged_file,
     pair_logits,
     pair_tokenizer,
+    runs_in_parallel,
 )
 from factcheck.text import Span, split_sentences
 from factcheck.verify.base import (
@@ -155,6 +156,7 @@ class NLIModel:
         self.threads = threads or available_cores()
         self.batch_size = batch_size
         self._session: ort.InferenceSession | None = None
+        self._workers = 1
         self._tokenizer: Tokenizer | None = None
         self._lock = threading.Lock()
         self.sha256 = ""
@@ -181,7 +183,8 @@ class NLIModel:
                     "`python -m training.nli.evaluate --calibrate`."
                 )
             tokenizer = pair_tokenizer(MAX_LENGTH)
-            session = cpu_session(self.model_path, self.threads)
+            intra_op_threads, self._workers = runs_in_parallel(self.threads, self.batch_size)
+            session = cpu_session(self.model_path, intra_op_threads)
             self._tokenizer = tokenizer
             self._session = session
 
@@ -205,6 +208,7 @@ class NLIModel:
             evidence,
             width=len(LABELS),
             batch_size=self.batch_size,
+            workers=self._workers,
         )
 
     def probabilities(self, claims: Sequence[str], evidence: Sequence[str]) -> FloatArray:

@@ -12,7 +12,13 @@ import pytest
 from factcheck.app import make_reranker, retrieval_settings, store_settings
 from factcheck.config import Settings
 from factcheck.io.inputs import Source
-from factcheck.retrieval.onnx import ModelFileError
+from factcheck.retrieval.onnx import (
+    PER_SEQUENCE,
+    ModelFileError,
+    pair_logits,
+    pair_tokenizer,
+    runs_in_parallel,
+)
 from factcheck.retrieval.rerank import RERANKER_NAME, Reranker, blended_order
 from factcheck.retrieval.store import ReferenceStore
 from factcheck.testing.doubles import HashEmbedding
@@ -122,6 +128,55 @@ def test_a_pair_scores_the_same_whatever_is_scored_beside_it() -> None:
     together = reranker.scores(claim, passages)
     alone = np.array([reranker.scores(claim, [p])[0] for p in passages])
     np.testing.assert_array_equal(together, alone)
+
+
+def test_one_run_per_core_gives_the_scores_of_one_run_at_a_time() -> None:
+    claim = "Masks reduce the spread of respiratory viruses in schools."
+    passages = [
+        "Mask mandates in schools were associated with lower transmission. " * 6,
+        "Schools reopened in September.",
+        "Wheat harvests in Kansas were larger than expected this year.",
+        "Respiratory viruses spread less in classrooms with masks.",
+        "x",
+    ]
+    in_parallel = Reranker(threads=2).scores(claim, passages)
+    one_at_a_time = Reranker(threads=1).scores(claim, passages)
+    np.testing.assert_array_equal(in_parallel, one_at_a_time)
+
+
+def test_single_sequences_run_one_per_core_and_batches_use_every_core_in_one_run() -> None:
+    assert runs_in_parallel(threads=2, batch_size=PER_SEQUENCE) == (1, 2)
+    assert runs_in_parallel(threads=1, batch_size=PER_SEQUENCE) == (1, 1)
+    assert runs_in_parallel(threads=2, batch_size=32) == (2, 1)
+
+
+class FailingOnSecondPair:
+    """An ONNX session double whose second run fails."""
+
+    def __init__(self) -> None:
+        self.runs = 0
+
+    def get_inputs(self) -> list[object]:
+        return []
+
+    def run(self, outputs: list[str], feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        self.runs += 1
+        if self.runs == 2:
+            raise RuntimeError("run failed")
+        return [np.zeros((len(feeds["input_ids"]), 1), dtype=np.float32)]
+
+
+def test_a_failing_run_among_parallel_runs_raises_to_the_caller() -> None:
+    with pytest.raises(RuntimeError, match="run failed"):
+        pair_logits(
+            FailingOnSecondPair(),  # type: ignore[arg-type]
+            pair_tokenizer(64),
+            ["claim"] * 3,
+            ["a", "b", "c"],
+            width=1,
+            batch_size=PER_SEQUENCE,
+            workers=2,
+        )
 
 
 def test_passages_below_the_depth_follow_in_fused_order(tmp_path: Path) -> None:
