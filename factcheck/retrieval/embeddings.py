@@ -32,7 +32,9 @@ from factcheck.retrieval.onnx import (
     available_cores,
     check_tokenizer_file,
     cpu_session,
+    for_each_batch,
     packaged_file,
+    runs_in_parallel,
     tokenizer_file,
 )
 
@@ -217,6 +219,7 @@ class _Runtime:
     tokenizer: Tokenizer
     input_names: frozenset[str]
     output_name: str
+    workers: int
 
 
 _LOCK = threading.RLock()  # re-entered: _load_runtime -> _load_tokenizer
@@ -253,7 +256,10 @@ def _load_runtime(model: MiniLMModel, threads: int) -> _Runtime:
         if runtime is not None:
             return runtime
         _check_model_file(path, model)
-        session = cpu_session(path, threads)
+        intra_op_threads, workers = runs_in_parallel(
+            threads, one_sequence_per_run=model.per_sequence
+        )
+        session = cpu_session(path, intra_op_threads)
         input_names = frozenset(i.name for i in session.get_inputs())
         output_names = [o.name for o in session.get_outputs()]
         if not {"input_ids", "attention_mask"} <= input_names or (
@@ -263,7 +269,7 @@ def _load_runtime(model: MiniLMModel, threads: int) -> _Runtime:
                 f"{path}: unexpected ONNX graph (inputs {sorted(input_names)}, outputs "
                 f"{output_names}); expected input_ids/attention_mask -> last_hidden_state."
             )
-        runtime = _Runtime(session, load_tokenizer(), input_names, "last_hidden_state")
+        runtime = _Runtime(session, load_tokenizer(), input_names, "last_hidden_state", workers)
         _RUNTIMES[key] = runtime
         return runtime
 
@@ -349,8 +355,8 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
         order = np.argsort(lengths, kind="stable")
         out = np.empty((len(items), MINILM_DIMENSIONS), dtype=np.float32)
         size = PER_SEQUENCE if self.model.per_sequence else self.batch_size
-        for start in range(0, len(items), size):
-            rows = order[start : start + size]
+
+        def run(rows: np.ndarray) -> None:
             width = int(lengths[rows].max())
             input_ids = np.zeros((len(rows), width), dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
@@ -362,6 +368,8 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
                 feeds["token_type_ids"] = np.zeros_like(input_ids)
             (hidden,) = runtime.session.run([runtime.output_name], feeds)
             out[rows] = _mean_pool_normalize(hidden, mask)
+
+        for_each_batch(run, order, size, runtime.workers)
         return out
 
     def __call__(self, input: Documents) -> Embeddings:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib.resources
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -96,13 +96,13 @@ def pair_tokenizer(max_length: int) -> Tokenizer:
     return tokenizer
 
 
-def runs_in_parallel(threads: int, batch_size: int) -> tuple[int, int]:
-    """(ONNX intra-op threads per run, concurrent runs) for a model run `batch_size` sequences
-    at a time on `threads` cores. One sequence is too small a job to split across cores well:
-    one thread per run with a run per core scored re-ranker pairs 1.4-1.5x faster than two
-    threads per run (2 cores, 20 vs 14 ms per pair; `benchmarks/pair_scoring.py`), with
-    identical outputs. Batches keep every core in one run."""
-    if batch_size == PER_SEQUENCE and threads > 1:
+def runs_in_parallel(threads: int, *, one_sequence_per_run: bool) -> tuple[int, int]:
+    """(ONNX intra-op threads per run, concurrent runs) for a model on `threads` cores. One
+    sequence is too small a job to split across cores well: one thread per run with a run per
+    core scored re-ranker pairs 1.57x faster than two threads per run (2 cores, 13.4 vs 21.0 ms
+    per pair; `benchmarks/pair_scoring.py`), with identical outputs. Batches keep every core
+    in one run."""
+    if one_sequence_per_run and threads > 1:
         return 1, threads
     return threads, 1
 
@@ -147,6 +147,15 @@ def pair_logits(
         (logits,) = session.run(["logits"], feeds)
         out[rows] = np.asarray(logits, dtype=np.float32).reshape(len(rows), width)
 
+    for_each_batch(run, order, batch_size, workers)
+    return out
+
+
+def for_each_batch(
+    run: Callable[[np.ndarray], None], order: np.ndarray, batch_size: int, workers: int
+) -> None:
+    """Call `run` on consecutive slices of `order` of `batch_size` rows, `workers` at a time;
+    a failing call's exception is raised here."""
     batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
     if workers > 1 and len(batches) > 1:
         with ThreadPoolExecutor(max_workers=min(workers, len(batches))) as pool:
@@ -154,4 +163,3 @@ def pair_logits(
     else:
         for rows in batches:
             run(rows)
-    return out

@@ -93,7 +93,9 @@ class Reranker:
                         f"expected {RERANKER_SHA256}. Fix: reinstall factcheck."
                     )
             self._tokenizer = pair_tokenizer(MAX_LENGTH)
-            intra_op_threads, self._workers = runs_in_parallel(self.threads, self.batch_size)
+            intra_op_threads, self._workers = runs_in_parallel(
+                self.threads, one_sequence_per_run=self.batch_size == PER_SEQUENCE
+            )
             self._session = cpu_session(self.model_path, intra_op_threads)
 
     def scores(self, query: str, passages: Sequence[str]) -> np.ndarray:

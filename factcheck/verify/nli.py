@@ -183,7 +183,9 @@ class NLIModel:
                     "`python -m training.nli.evaluate --calibrate`."
                 )
             tokenizer = pair_tokenizer(MAX_LENGTH)
-            intra_op_threads, self._workers = runs_in_parallel(self.threads, self.batch_size)
+            intra_op_threads, self._workers = runs_in_parallel(
+                self.threads, one_sequence_per_run=self.batch_size == PER_SEQUENCE
+            )
             session = cpu_session(self.model_path, intra_op_threads)
             self._tokenizer = tokenizer
             self._session = session

@@ -380,6 +380,12 @@ def test_claims_vectors_do_not_depend_on_what_is_embedded_beside_them() -> None:
     np.testing.assert_array_equal(together, alone)
 
 
+def test_claims_vectors_embedded_one_run_per_core_equal_those_embedded_one_at_a_time() -> None:
+    parallel = emb.MiniLMEmbeddingFunction(model=emb.CLAIMS_MODEL, intra_op_threads=2)
+    serial = emb.MiniLMEmbeddingFunction(model=emb.CLAIMS_MODEL, intra_op_threads=1)
+    np.testing.assert_array_equal(parallel.embed(TEXTS), serial.embed(TEXTS))
+
+
 def test_a_stock_collection_is_refused_under_the_claims_embedder(tmp_path: Path) -> None:
     from factcheck.app import store_settings
     from factcheck.config import Settings as FactcheckSettings

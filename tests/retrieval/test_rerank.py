@@ -145,9 +145,9 @@ def test_one_run_per_core_gives_the_scores_of_one_run_at_a_time() -> None:
 
 
 def test_single_sequences_run_one_per_core_and_batches_use_every_core_in_one_run() -> None:
-    assert runs_in_parallel(threads=2, batch_size=PER_SEQUENCE) == (1, 2)
-    assert runs_in_parallel(threads=1, batch_size=PER_SEQUENCE) == (1, 1)
-    assert runs_in_parallel(threads=2, batch_size=32) == (2, 1)
+    assert runs_in_parallel(2, one_sequence_per_run=True) == (1, 2)
+    assert runs_in_parallel(1, one_sequence_per_run=True) == (1, 1)
+    assert runs_in_parallel(2, one_sequence_per_run=False) == (2, 1)
 
 
 class FailingOnSecondPair:
