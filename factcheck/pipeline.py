@@ -328,38 +328,6 @@ class Pipeline:
             **r.search_options(lambda: self.retriever.publishers()),
         )
 
-    def _add_table_row(
-        self,
-        claim: Claim,
-        record: RetrievalRecord,
-        own: dict[str, str],
-        evidence: list[Evidence],
-        excluded: list[ExcludedEvidence],
-    ) -> tuple[list[Evidence], list[ExcludedEvidence]]:
-        """For a claim about a change: when no statistics-table row made the top k (prose
-        crowds out short rows), the best table row under the same policy is added, so the
-        verifier can compute the trend from its series (`verify.trends`). Only a row of a
-        series the claim names is added (`series_matches_claim`)."""
-        if any(e.chunk.series_id for e in evidence):
-            return evidence, excluded
-        r = self.retrieval
-        options = r.search_options(lambda: self.retriever.publishers())
-        policy = options.pop("where", None)
-        where = {"$and": [{"table": True}, policy]} if policy else {"table": True}
-        hits = self.retriever.search(
-            claim.text,
-            k=TABLE_ROW_CANDIDATES,
-            candidates=r.candidates,
-            rrf_k=r.rrf_k,
-            published_on_or_before=record.cutoff,
-            where=where,
-            **options,
-        )
-        on_topic = [e for e in hits if series_matches_claim(e.chunk.series or "", claim.text)]
-        rows, left_out = split_independent(on_topic, own, 1)
-        added = [e.model_copy(update={"number": len(evidence) + 1}) for e in rows]
-        return [*evidence, *added], [*excluded, *left_out]
-
     async def _check(
         self, claim: Claim, outcome: ExtractionOutcome | None, own: dict[str, str]
     ) -> ClaimResult:
@@ -384,7 +352,9 @@ class Pipeline:
             found = await asyncio.to_thread(self._search, claim, record, bool(own))
             evidence, excluded = split_independent(found, own, self.retrieval.top_k)
             if self.tables and is_change_claim(claim.text):
-                evidence, excluded = self._add_table_row(claim, record, own, evidence, excluded)
+                evidence, excluded = with_table_row(
+                    self.retriever, self.retrieval, claim, record, own, evidence, excluded
+                )
             provenance.collection_fingerprint = self.retriever.fingerprint()
         except Exception as exc:
             raise _StageError("retrieve", exc) from exc
@@ -406,6 +376,39 @@ class Pipeline:
                 "stale_evidence": bool(limit and age is not None and age > limit),
             }
         )
+
+
+def with_table_row(
+    retriever: Retriever,
+    retrieval: RetrievalSettings,
+    claim: Claim,
+    record: RetrievalRecord,
+    own: dict[str, str],
+    evidence: list[Evidence],
+    excluded: list[ExcludedEvidence],
+) -> tuple[list[Evidence], list[ExcludedEvidence]]:
+    """`evidence` and `excluded`, with a statistics-table row added for a claim about a change
+    when none made the top k (prose crowds out short rows): the best row under the same source
+    policy, so the verifier can compute the trend from its series (`verify.trends`). Only a row
+    of a series the claim names is added (`series_matches_claim`)."""
+    if any(e.chunk.series_id for e in evidence):
+        return evidence, excluded
+    options = retrieval.search_options(retriever.publishers)
+    policy = options.pop("where", None)
+    where = {"$and": [{"table": True}, policy]} if policy else {"table": True}
+    hits = retriever.search(
+        claim.text,
+        k=TABLE_ROW_CANDIDATES,
+        candidates=retrieval.candidates,
+        rrf_k=retrieval.rrf_k,
+        published_on_or_before=record.cutoff,
+        where=where,
+        **options,
+    )
+    on_topic = [e for e in hits if series_matches_claim(e.chunk.series or "", claim.text)]
+    rows, left_out = split_independent(on_topic, own, 1)
+    added = [e.model_copy(update={"number": len(evidence) + 1}) for e in rows]
+    return [*evidence, *added], [*excluded, *left_out]
 
 
 def _pack(result: ClaimResult) -> bytes:

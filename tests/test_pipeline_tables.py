@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from factcheck.models import Claim, Evidence, RetrievalRecord, SourceChunk
-from factcheck.pipeline import Pipeline
+from factcheck.pipeline import with_table_row
 from factcheck.retrieval.source_policy import RetrievalSettings
 
 
@@ -39,19 +39,13 @@ class TableRetriever:
 
 def add_row(claim_text: str, rows: list[SourceChunk], **policy: Any):
     retriever = TableRetriever(rows)
-    pipeline = Pipeline(
-        extractor=None,  # type: ignore[arg-type]
-        retriever=retriever,
-        verifier=None,  # type: ignore[arg-type]
-        retrieval=RetrievalSettings(top_k=2, candidates=10, rrf_k=60, **policy),
-        tables=True,
-    )
+    retrieval = RetrievalSettings(top_k=2, candidates=10, rrf_k=60, **policy)
     claim = Claim.make(
         article_id="a", text=claim_text, quote=claim_text, start=0, end=1, checkworthiness=0.9
     )
     prose = [Evidence(number=1, chunk=chunk("prose", "Homicides are a concern."), score=0.5)]
     record = RetrievalRecord(top_k=2, candidates=10, rrf_k=60, cutoff=date(2026, 1, 29))
-    evidence, excluded = pipeline._add_table_row(claim, record, {}, prose, [])
+    evidence, excluded = with_table_row(retriever, retrieval, claim, record, {}, prose, [])
     return evidence, excluded, retriever.calls
 
 
