@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from factcheck.files import sha256_file
+from factcheck.models import Evidence
 from factcheck.retrieval.onnx import (
     PER_SEQUENCE,
     ModelFileError,
@@ -127,3 +128,18 @@ def blended_order(scores: np.ndarray, weight: float) -> list[int]:
     rerank_rank[np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")] = np.arange(n)
     blended = weight * rerank_rank + (1.0 - weight) * np.arange(n)
     return sorted(range(n), key=lambda i: (blended[i], i))
+
+
+def reorder_head(found: list[Evidence], scores: np.ndarray, weight: float) -> list[Evidence]:
+    """`found` (in fused order) with its first `len(scores)` passages re-ordered by
+    `blended_order` of their re-ranker `scores`, each given its `rerank_score` and `fused_rank`;
+    then the rest in fused order. Numbers are left as they were."""
+    depth = len(scores)
+    head, tail = found[:depth], found[depth:]
+    reranked = [
+        head[i].model_copy(
+            update={"rerank_score": round(float(scores[i]), 4), "fused_rank": head[i].number}
+        )
+        for i in blended_order(scores, weight)
+    ]
+    return [*reranked, *tail]

@@ -48,7 +48,7 @@ from factcheck.retrieval.fingerprint import (
 )
 from factcheck.retrieval.fusion import rrf_fuse, score_fuse, weigh_by_tier
 from factcheck.retrieval.lexical import LexicalIndex
-from factcheck.retrieval.rerank import Reranker, blended_order
+from factcheck.retrieval.rerank import Reranker, reorder_head
 from factcheck.retrieval.store_lock import ingest_lock
 
 logger = logging.getLogger(__name__)
@@ -733,20 +733,13 @@ def rerank_evidence(
     indexed: after the title when chunks are `titled`) and re-ordered by `blended_order` with
     the re-ranker's weight, each with its `rerank_score` and `fused_rank`; then the rest in
     fused order; cut to `k` and renumbered."""
-    head, tail = found[: reranker.depth], found[reranker.depth :]
+    head = found[: reranker.depth]
     passages = [
         indexed_text(ev.chunk.text, {"titled": titled, "title": ev.chunk.title}) for ev in head
     ]
     scores = reranker.scores(query, passages)
-    reranked = [
-        head[i].model_copy(
-            update={"rerank_score": round(float(scores[i]), 4), "fused_rank": head[i].number}
-        )
-        for i in blended_order(scores, reranker.weight)
-    ]
-    return [
-        ev.model_copy(update={"number": n}) for n, ev in enumerate([*reranked, *tail][:k], start=1)
-    ]
+    reordered = reorder_head(found, scores, reranker.weight)
+    return [ev.model_copy(update={"number": n}) for n, ev in enumerate(reordered[:k], start=1)]
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> float:

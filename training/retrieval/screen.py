@@ -21,8 +21,6 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
-
 from factcheck.app import make_embedder
 from factcheck.config import Settings
 from factcheck.evals import metrics as m
@@ -30,9 +28,8 @@ from factcheck.evals.corpora import CorpusStores
 from factcheck.evals.datasets import RetrievalCase, load_retrieval
 from factcheck.evals.runner import CACHE_DIR
 from factcheck.evals.stages import RETRIEVAL_DEPTH, ranked_docs
-from factcheck.models import Evidence
 from factcheck.retrieval.chunking import indexed_text
-from factcheck.retrieval.rerank import Reranker, blended_order
+from factcheck.retrieval.rerank import Reranker, reorder_head
 
 DATASETS = (("check-covid", "dev"), ("climate-fever", "heldback"))
 
@@ -49,13 +46,6 @@ def scores_of(rankings: list[list[str]], cases: list[RetrievalCase]) -> dict[str
         "recall@5": round(m.mean_recall_at_k(rankings, gold, 5), 4),
         "ndcg@10": round(m.mean_ndcg_at_k(rankings, gold, 10), 4),
     }
-
-
-def reordered(found: list[Evidence], scores: np.ndarray, depth: int, weight: float) -> list[str]:
-    """Document ranking after blending the re-ranker's order into the top `depth`."""
-    head, tail = found[:depth], found[depth:]
-    order = blended_order(scores[:depth], weight)
-    return ranked_docs([head[i] for i in order] + tail)
 
 
 def main() -> None:
@@ -103,7 +93,8 @@ def main() -> None:
             for depth in depths:
                 for weight in args.blend:
                     rankings = [
-                        reordered(f, s, depth, weight) for f, s in zip(found, scored, strict=True)
+                        ranked_docs(reorder_head(f, s[:depth], weight))
+                        for f, s in zip(found, scored, strict=True)
                     ]
                     table.append(
                         row
