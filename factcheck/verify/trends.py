@@ -266,9 +266,45 @@ def compute_trend(
 # --------------------------------------------------------------------------------------------
 # the computed passage and the checks
 
-_VERBS = {
-    "en": {"up": "a rise", "down": "a fall", None: "no change"},
-    "es": {"up": "un aumento", "down": "una disminución", None: "sin cambio"},
+
+@dataclass(frozen=True)
+class _Wording:
+    """How the computed passage reads in one language."""
+
+    verbs: dict[Direction | None, str]
+    average: str
+    body: str  # {head} {what} {current} {now} {baseline} {then} {verb}
+    amount: str  # {amount}
+    source: str  # {publisher}
+    bare_source: str
+    intro: str  # {source}
+    titled: str  # {title}
+    rows_used: str
+
+
+_WORDING = {
+    "en": _Wording(
+        verbs={"up": "a rise", "down": "a fall", None: "no change"},
+        average="average ",
+        body="{head}: {what}{current} in {now} against {baseline} in {then}, {verb}",
+        amount=" of {amount}",
+        source="{publisher} table",
+        bare_source="table",
+        intro="Computed by factcheck from the {source}",
+        titled=' "{title}"',
+        rows_used="rows used",
+    ),
+    "es": _Wording(
+        verbs={"up": "un aumento", "down": "una disminución", None: "sin cambio"},
+        average="promedio de ",
+        body="{head}: {what}{current} en {now} frente a {baseline} en {then}, {verb}",
+        amount=" de {amount}",
+        source="tabla de {publisher}",
+        bare_source="tabla",
+        intro="Calculado por factcheck a partir de la {source}",
+        titled=" «{title}»",
+        rows_used="filas usadas",
+    ),
 }
 
 
@@ -277,44 +313,28 @@ def passage(
 ) -> str:
     """The computed evidence passage, in English or Spanish, quoting the rows it used."""
     lang = "es" if language == "es" else "en"
+    words = _WORDING[lang]
     row = trend.current.rows[0][1]
-    head = ", ".join(x for x in (row.series, row.geo) if x)
     decimals = max(_decimals(r.value_text) for _, r in trend.current.rows + trend.baseline.rows)
-    current = format_number(trend.current.value, decimals)
-    baseline = format_number(trend.baseline.value, decimals)
-    change = abs(trend.difference)
-    pct = trend.percent_change
-    verb = _VERBS[lang][trend.direction]
-    amount = format_number(change, decimals)
-    pct_text = f"{abs(pct):.{CHANGE_DECIMALS}f}%" if pct is not None else None
     averaged = row.aggregation == "mean" and len(trend.current.rows) > 1
-    if lang == "es":
-        what = "promedio de " if averaged else ""
-        body = (
-            f"{head}: {what}{current} en {trend.current.period.label(lang)} frente a {baseline} "
-            f"en {trend.baseline.period.label(lang)}, {verb}"
-        )
-        if trend.direction is not None:
-            body += f" de {amount}" + (f" ({pct_text})" if pct_text else "")
-        source = f"tabla de {publisher}" if publisher else "tabla"
-        intro = f"Calculado por factcheck a partir de la {source}" + (
-            f" «{title}»" if title else ""
-        )
-        rows_word = "filas usadas"
-    else:
-        what = "average " if averaged else ""
-        body = (
-            f"{head}: {what}{current} in {trend.current.period.label(lang)} against {baseline} "
-            f"in {trend.baseline.period.label(lang)}, {verb}"
-        )
-        if trend.direction is not None:
-            body += f" of {amount}" + (f" ({pct_text})" if pct_text else "")
-        source = f"{publisher} table" if publisher else "table"
-        intro = f"Computed by factcheck from the {source}" + (f' "{title}"' if title else "")
-        rows_word = "rows used"
+    body = words.body.format(
+        head=", ".join(x for x in (row.series, row.geo) if x),
+        what=words.average if averaged else "",
+        current=format_number(trend.current.value, decimals),
+        now=trend.current.period.label(lang),
+        baseline=format_number(trend.baseline.value, decimals),
+        then=trend.baseline.period.label(lang),
+        verb=words.verbs[trend.direction],
+    )
+    if trend.direction is not None:
+        body += words.amount.format(amount=format_number(abs(trend.difference), decimals))
+        pct = trend.percent_change
+        body += f" ({abs(pct):.{CHANGE_DECIMALS}f}%)" if pct is not None else ""
+    source = words.source.format(publisher=publisher) if publisher else words.bare_source
+    intro = words.intro.format(source=source) + (words.titled.format(title=title) if title else "")
     used = [chunk.text for chunk, _ in trend.baseline.rows + trend.current.rows]
     listed = "; ".join(used) if len(used) <= MAX_LISTED_ROWS else f"{len(used)} rows"
-    return f"{body}. {intro}; {rows_word}: {listed}."
+    return f"{body}. {intro}; {words.rows_used}: {listed}."
 
 
 def _decimals(value_text: str) -> int:
