@@ -33,6 +33,7 @@ from training.loop import (
 )
 from training.nli.train import base_model_dir, seed_everything
 from training.retrieval.examples import Example, cap_per_source, read_examples
+from training.retrieval.nli_init import relevance_model
 from training.retrieval.train_embedder import freeze_lower
 
 
@@ -58,6 +59,11 @@ def main() -> None:
     ap.add_argument("--group", type=int, default=4, help="passages per claim (1 relevant)")
     ap.add_argument("--max-queries", type=int, default=None, help="seeded sample of examples")
     ap.add_argument("--max-length", type=int, default=256)
+    ap.add_argument(
+        "--from-nli",
+        action="store_true",
+        help="start from the shipped NLI cross-encoder (training.retrieval.nli_init)",
+    )
     args = ap.parse_args()
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -74,8 +80,11 @@ def main() -> None:
     if args.max_queries and len(examples) > args.max_queries:
         examples = rng.sample(examples, args.max_queries)
     tokenizer = AutoTokenizer.from_pretrained(base_model_dir())
-    start_from = args.init or base_model_dir()
-    model = AutoModelForSequenceClassification.from_pretrained(start_from, num_labels=1)
+    if args.from_nli:
+        model = relevance_model(base_model_dir())
+    else:
+        start_from = args.init or base_model_dir()
+        model = AutoModelForSequenceClassification.from_pretrained(start_from, num_labels=1)
     freeze_lower(model.bert, args.frozen_layers)
     total_steps = args.probe_steps or math.ceil(len(examples) / args.queries_per_batch)
     trainable = [p for p in model.parameters() if p.requires_grad]
@@ -120,6 +129,7 @@ def main() -> None:
             "loss": f"listwise cross-entropy over groups of {args.group} (1 relevant)",
             "steps": total_steps,
             "claims": len(examples),
+            **({"init": "NLI cross-encoder, dequantised int8 (nli_init)"} if args.from_nli else {}),
         },
         losses=losses,
         train_seconds=train_seconds,
