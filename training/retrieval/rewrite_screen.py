@@ -28,6 +28,7 @@ from factcheck.evals.datasets import load_retrieval
 from factcheck.evals.runner import CACHE_DIR
 from factcheck.evals.stages import RETRIEVAL_DEPTH, ranked_docs
 from factcheck.llm.local import default_model_path, load_llama
+from factcheck.retrieval.store import ReferenceStore
 from training.retrieval.screen import DATASETS, scores_of
 
 PROMPT = (
@@ -64,6 +65,14 @@ def rrf(a: list[str], b: list[str], k: int = 60) -> list[str]:
     return sorted(score, key=lambda d: (-score[d], d))
 
 
+def rankings(store: ReferenceStore, queries: list[str]) -> list[list[str]]:
+    """Document rankings of a hybrid search (no re-ranking) for each query."""
+    found = store.search_many(
+        queries, k=RETRIEVAL_DEPTH, candidates=RETRIEVAL_DEPTH, mode="hybrid", rerank=False
+    )
+    return [ranked_docs(f) for f in found]
+
+
 def main() -> None:
     """Rewrite, retrieve three ways, print and write the table."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -80,16 +89,9 @@ def main() -> None:
         cache, seconds = rewrite_all(claims, cache)
         args.cache.write_text(json.dumps(cache, indent=1, ensure_ascii=False), "utf-8")
         store = CorpusStores(settings, embedder, CACHE_DIR).store(dataset)
-
-        def rankings(queries: list[str]) -> list[list[str]]:
-            found = store.search_many(
-                queries, k=RETRIEVAL_DEPTH, candidates=RETRIEVAL_DEPTH, mode="hybrid", rerank=False
-            )
-            return [ranked_docs(f) for f in found]
-
-        alone = rankings(claims)
-        joined = rankings([f"{c} {cache[c]}" for c in claims])
-        separate = rankings([cache[c] for c in claims])
+        alone = rankings(store, claims)
+        joined = rankings(store, [f"{c} {cache[c]}" for c in claims])
+        separate = rankings(store, [cache[c] for c in claims])
         fused = [rrf(a, b) for a, b in zip(alone, separate, strict=True)]
         for variant, ranked in (
             ("claim", alone),
