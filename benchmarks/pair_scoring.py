@@ -33,6 +33,7 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=200)
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
+    print_header(f"{args.model} pair scoring, one sequence per run, {args.pairs} pairs")
     resource, width = MODELS[args.model]
     path = packaged_file(resource)
     claims = [c.claim for c in load_retrieval("check-covid", "dev")]
@@ -56,7 +57,6 @@ def main() -> None:
     timings = repeat_alternating(
         {"intra-op": intra_op, "runs-per-core": runs_per_core}, args.repeats
     )
-    print_header(f"{args.model} pair scoring, one sequence per run, {args.pairs} pairs")
     ms = {name: 1000 / median_rate(args.pairs, t)[0] for name, t in timings.items()}
     for name, value in ms.items():
         print(f"{name:>14}: {value:.1f} ms per pair (median of {args.repeats})")

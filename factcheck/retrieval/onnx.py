@@ -99,9 +99,9 @@ def pair_tokenizer(max_length: int) -> Tokenizer:
 def runs_in_parallel(threads: int, *, one_sequence_per_run: bool) -> tuple[int, int]:
     """(ONNX intra-op threads per run, concurrent runs) for a model on `threads` cores. One
     sequence is too small a job to split across cores well: one thread per run with a run per
-    core scored re-ranker pairs 1.57x faster than two threads per run (2 cores, 13.4 vs 21.0 ms
-    per pair; `benchmarks/pair_scoring.py`), with identical outputs. Batches keep every core
-    in one run."""
+    core scored pairs 1.5x faster than two threads per run (2 idle cores, 200 pairs: re-ranker
+    14.7 vs 21.9 ms, NLI 15.6 vs 23.1 ms per pair; `benchmarks/pair_scoring.py`), with
+    identical outputs. Batches keep every core in one run."""
     if one_sequence_per_run and threads > 1:
         return 1, threads
     return threads, 1
