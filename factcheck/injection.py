@@ -314,6 +314,8 @@ def _visible(text: str) -> tuple[str, list[int]]:
     where: list[int] = []
     removed = {m.start() for m in _INVISIBLE.finditer(text)}
     removed |= {i for m in _LATIN_JOINER.finditer(text) for i in range(m.start(), m.end())}
+    if not removed:  # the usual case: nothing to strip, offsets are the identity
+        return text, list(range(len(text) + 1))
     for i, ch in enumerate(text):
         if i not in removed:
             kept.append(ch)
