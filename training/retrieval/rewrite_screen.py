@@ -29,7 +29,7 @@ from factcheck.evals.runner import CACHE_DIR
 from factcheck.evals.stages import RETRIEVAL_DEPTH, ranked_docs
 from factcheck.llm.local import default_model_path, load_llama
 from factcheck.retrieval.store import ReferenceStore
-from training.retrieval.screen import DATASETS, scores_of
+from training.retrieval.screen import DATASETS, add_row, scores_of, write_table
 
 PROMPT = (
     "Write one factual sentence, as it would appear in a scientific abstract or an "
@@ -99,11 +99,9 @@ def main() -> None:
             ("rrf(claim, rewrite)", fused),
         ):
             row = {"dataset": f"{dataset}/{split}", "query": variant}
-            table.append(row | scores_of(ranked, cases))
-            print(json.dumps(table[-1]), flush=True)
+            add_row(table, row | scores_of(ranked, cases))
         print(f"{len(claims)} claims; {seconds:.2f} s per new rewrite", flush=True)
-    if args.out:
-        args.out.write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
+    write_table(args.out, table)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,18 @@ def scores_of(rankings: list[list[str]], cases: list[RetrievalCase]) -> dict[str
     }
 
 
+def add_row(table: list[dict[str, object]], row: dict[str, object]) -> None:
+    """Append `row` to the screen's table and print it as one JSON line."""
+    table.append(row)
+    print(json.dumps(row), flush=True)
+
+
+def write_table(out: Path | None, table: list[dict[str, object]]) -> None:
+    """Write the table as JSON to `out`, when given."""
+    if out:
+        out.write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     """Parse arguments, screen, print and write the table."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -73,8 +85,7 @@ def main() -> None:
                 claims, k=RETRIEVAL_DEPTH, candidates=RETRIEVAL_DEPTH, mode="hybrid", rerank=False
             )
             row = {"dataset": f"{dataset}/{split}", "dense_weight": dense_weight}
-            table.append(row | scores_of([ranked_docs(f) for f in found], cases))
-            print(json.dumps(table[-1]), flush=True)
+            add_row(table, row | scores_of([ranked_docs(f) for f in found], cases))
             if reranker is None or dense_weight != settings.dense_weight:
                 continue
             began = time.perf_counter()
@@ -96,15 +107,14 @@ def main() -> None:
                         ranked_docs(reorder_head(f, s[:depth], weight))
                         for f, s in zip(found, scored, strict=True)
                     ]
-                    table.append(
+                    add_row(
+                        table,
                         row
                         | {"rerank_depth": depth, "rerank_weight": weight}
-                        | scores_of(rankings, cases)
+                        | scores_of(rankings, cases),
                     )
-                    print(json.dumps(table[-1]), flush=True)
             print(f"re-ranker: {seconds / len(claims) * 1000:.0f} ms per query", flush=True)
-    if args.out:
-        args.out.write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
+    write_table(args.out, table)
 
 
 if __name__ == "__main__":
