@@ -55,7 +55,7 @@ from factcheck.evals.datasets import (
 from factcheck.io.inputs import Source
 from factcheck.retrieval.embeddings import MINILM_DIMENSIONS, MiniLMEmbeddingFunction
 from factcheck.retrieval.lexical import LexicalIndex
-from factcheck.retrieval.rerank import DEFAULT_DEPTH, Reranker
+from factcheck.retrieval.rerank import Reranker
 from factcheck.retrieval.store import ReferenceStore, split_source
 
 CHUNKINGS = (
@@ -268,7 +268,7 @@ def measure(
         ReferenceStore.open(
             store_settings(settings_for(p)),
             MiniLMEmbeddingFunction(),
-            reranker=Reranker(depth=rerank_depth),
+            reranker=Reranker(depth=rerank_depth, weight=settings_for(p).rerank_weight),
         )
         for p in paths
     ]
@@ -327,7 +327,10 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument(
-        "--rerank-depth", type=int, default=DEFAULT_DEPTH, help="passages the re-ranker reads"
+        "--rerank-depth",
+        type=int,
+        default=Settings(_env_file=None).rerank_depth,  # type: ignore[call-arg]
+        help="passages the re-ranker reads (default: the configured FACTCHECK_RERANK_DEPTH)",
     )
     args = parser.parse_args()
     logging.getLogger("bm25s").setLevel(logging.WARNING)

@@ -38,9 +38,6 @@ RERANKER_RESOURCE = "assets/reranker/reranker-minilm-int8.onnx"
 RERANKER_SHA256 = "a0a344be51b55cd8a839a2dd159d9d630aeb365a5fe26491bcc02bbc1b7dcbc7"
 MAX_LENGTH = 256
 """Tokens per (claim, passage) pair, truncated longest-first (as in training)."""
-DEFAULT_DEPTH = 5
-DEFAULT_WEIGHT = 0.25
-"""Share of the re-ranker's rank in the final order (1: its order alone; 0: the fused order)."""
 
 
 class Reranker:
@@ -49,14 +46,15 @@ class Reranker:
     def __init__(
         self,
         *,
-        depth: int = DEFAULT_DEPTH,
-        weight: float = DEFAULT_WEIGHT,
+        depth: int,
+        weight: float,
         threads: int | None = None,
         batch_size: int = PER_SEQUENCE,
         model_path: Path | None = None,
     ) -> None:
         """`depth`: how many fused candidates are re-scored per query; `weight`: the share of
-        the re-ranker's rank in their new order (`blended_order`)."""
+        the re-ranker's rank in their new order (`blended_order`; 1: its order alone, 0: the
+        fused order). Their defaults are settings (`FACTCHECK_RERANK_DEPTH`, `_WEIGHT`)."""
         if depth < 1:
             raise ValueError(f"re-rank depth must be at least 1, got {depth}")
         if not 0.0 <= weight <= 1.0:

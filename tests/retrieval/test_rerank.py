@@ -96,13 +96,13 @@ def test_settings_turn_the_reranker_off_and_results_record_it(tmp_path: Path) ->
 
 
 def test_missing_model_file_names_the_fix(tmp_path: Path) -> None:
-    reranker = Reranker(model_path=tmp_path / "absent.onnx")
+    reranker = Reranker(depth=5, weight=0.25, model_path=tmp_path / "absent.onnx")
     with pytest.raises(ModelFileError, match="FACTCHECK_RERANK=false"):
         reranker.scores("a claim", ["a passage"])
 
 
 def test_shipped_reranker_prefers_the_relevant_passage() -> None:
-    reranker = Reranker(threads=1)
+    reranker = Reranker(depth=5, weight=0.25, threads=1)
     claim = "Vitamin D supplements reduce the risk of severe COVID-19."
     passages = [
         "The Eiffel Tower was completed in 1889 for the World's Fair in Paris.",
@@ -118,7 +118,7 @@ def test_shipped_reranker_prefers_the_relevant_passage() -> None:
 
 
 def test_a_pair_scores_the_same_whatever_is_scored_beside_it() -> None:
-    reranker = Reranker(threads=1)
+    reranker = Reranker(depth=5, weight=0.25, threads=1)
     claim = "Masks reduce the spread of respiratory viruses in schools."
     passages = [
         "Mask mandates in schools were associated with lower transmission. " * 6,
@@ -139,8 +139,8 @@ def test_one_run_per_core_gives_the_scores_of_one_run_at_a_time() -> None:
         "Respiratory viruses spread less in classrooms with masks.",
         "x",
     ]
-    in_parallel = Reranker(threads=2).scores(claim, passages)
-    one_at_a_time = Reranker(threads=1).scores(claim, passages)
+    in_parallel = Reranker(depth=5, weight=0.25, threads=2).scores(claim, passages)
+    one_at_a_time = Reranker(depth=5, weight=0.25, threads=1).scores(claim, passages)
     np.testing.assert_array_equal(in_parallel, one_at_a_time)
 
 
@@ -220,4 +220,4 @@ def test_a_partial_weight_nudges_the_fused_order(tmp_path: Path) -> None:
 
 def test_weight_outside_zero_to_one_is_refused() -> None:
     with pytest.raises(ValueError, match="between 0 and 1"):
-        Reranker(weight=1.5)
+        Reranker(depth=5, weight=1.5)

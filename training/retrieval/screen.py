@@ -73,7 +73,9 @@ def main() -> None:
     depths = [int(d) for d in args.depths.split(",")]
     settings = Settings()
     embedder = make_embedder(settings)
-    reranker = Reranker(model_path=args.reranker) if args.reranker else None
+    reranker = (  # scores only: depth and blend are screened below
+        Reranker(depth=max(depths), weight=1.0, model_path=args.reranker) if args.reranker else None
+    )
     table: list[dict[str, object]] = []
     for dataset, split in DATASETS:
         cases = [c for c in load_retrieval(dataset, split) if c.gold_doc_ids]
