@@ -28,6 +28,7 @@ from factcheck.evals.datasets import load_retrieval
 from factcheck.evals.runner import CACHE_DIR
 from factcheck.evals.stages import RETRIEVAL_DEPTH, ranked_docs
 from factcheck.llm.local import default_model_path, load_llama
+from factcheck.retrieval.fusion import rrf_fuse
 from factcheck.retrieval.store import ReferenceStore
 from training.retrieval.screen import DATASETS, add_row, scores_of, write_table
 
@@ -37,6 +38,7 @@ PROMPT = (
     "Claim: {claim}"
 )
 MAX_TOKENS = 60
+RRF_K = 60
 
 
 def rewrite_all(claims: list[str], cache: dict[str, str]) -> tuple[dict[str, str], float]:
@@ -54,15 +56,6 @@ def rewrite_all(claims: list[str], cache: dict[str, str]) -> tuple[dict[str, str
         )
         cache[claim] = reply["choices"][0]["message"]["content"].strip()
     return cache, (time.perf_counter() - began) / len(todo)
-
-
-def rrf(a: list[str], b: list[str], k: int = 60) -> list[str]:
-    """Reciprocal-rank fusion of two document rankings."""
-    score: dict[str, float] = {}
-    for ranking in (a, b):
-        for rank, doc in enumerate(ranking, start=1):
-            score[doc] = score.get(doc, 0.0) + 1.0 / (k + rank)
-    return sorted(score, key=lambda d: (-score[d], d))
 
 
 def rankings(store: ReferenceStore, queries: list[str]) -> list[list[str]]:
@@ -92,7 +85,10 @@ def main() -> None:
         alone = rankings(store, claims)
         joined = rankings(store, [f"{c} {cache[c]}" for c in claims])
         separate = rankings(store, [cache[c] for c in claims])
-        fused = [rrf(a, b) for a, b in zip(alone, separate, strict=True)]
+        fused = [
+            [doc for doc, _ in rrf_fuse([a, b], k=RRF_K)]
+            for a, b in zip(alone, separate, strict=True)
+        ]
         for variant, ranked in (
             ("claim", alone),
             ("claim + rewrite", joined),
