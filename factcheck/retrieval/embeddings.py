@@ -31,10 +31,9 @@ from factcheck.retrieval.onnx import (
     TOKENIZER_SHA256,
     available_cores,
     check_tokenizer_file,
-    cpu_session,
     for_each_batch,
     packaged_file,
-    runs_in_parallel,
+    parallel_session,
     tokenizer_file,
 )
 
@@ -256,10 +255,7 @@ def _load_runtime(model: MiniLMModel, threads: int) -> _Runtime:
         if runtime is not None:
             return runtime
         _check_model_file(path, model)
-        intra_op_threads, workers = runs_in_parallel(
-            threads, one_sequence_per_run=model.per_sequence
-        )
-        session = cpu_session(path, intra_op_threads)
+        session, workers = parallel_session(path, threads, one_sequence_per_run=model.per_sequence)
         input_names = frozenset(i.name for i in session.get_inputs())
         output_names = [o.name for o in session.get_outputs()]
         if not {"input_ids", "attention_mask"} <= input_names or (

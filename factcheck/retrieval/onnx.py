@@ -107,6 +107,15 @@ def runs_in_parallel(threads: int, *, one_sequence_per_run: bool) -> tuple[int, 
     return threads, 1
 
 
+def parallel_session(
+    path: Path, threads: int, *, one_sequence_per_run: bool
+) -> tuple[ort.InferenceSession, int]:
+    """A CPU session for the model at `path` on `threads` cores, and how many runs to make at
+    once with it (`runs_in_parallel`; pass the count to `for_each_batch`)."""
+    intra_op_threads, workers = runs_in_parallel(threads, one_sequence_per_run=one_sequence_per_run)
+    return cpu_session(path, intra_op_threads), workers
+
+
 def pair_logits(
     session: ort.InferenceSession,
     tokenizer: Tokenizer,

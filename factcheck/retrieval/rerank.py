@@ -22,11 +22,10 @@ from factcheck.retrieval.onnx import (
     PER_SEQUENCE,
     ModelFileError,
     available_cores,
-    cpu_session,
     packaged_file,
     pair_logits,
     pair_tokenizer,
-    runs_in_parallel,
+    parallel_session,
 )
 
 if TYPE_CHECKING:
@@ -92,10 +91,9 @@ class Reranker:
                         f"expected {RERANKER_SHA256}. Fix: reinstall factcheck."
                     )
             self._tokenizer = pair_tokenizer(MAX_LENGTH)
-            intra_op_threads, self._workers = runs_in_parallel(
-                self.threads, one_sequence_per_run=self.batch_size == PER_SEQUENCE
+            self._session, self._workers = parallel_session(
+                self.model_path, self.threads, one_sequence_per_run=self.batch_size == PER_SEQUENCE
             )
-            self._session = cpu_session(self.model_path, intra_op_threads)
 
     def scores(self, query: str, passages: Sequence[str]) -> np.ndarray:
         """Relevance logits of each passage to `query` (higher is more relevant)."""

@@ -73,11 +73,10 @@ from factcheck.models import (
 from factcheck.retrieval.onnx import (
     PER_SEQUENCE,
     available_cores,
-    cpu_session,
     packaged_file,
     pair_logits,
     pair_tokenizer,
-    runs_in_parallel,
+    parallel_session,
 )
 from factcheck.text import Span, split_sentences
 from factcheck.verify.base import (
@@ -183,10 +182,9 @@ class NLIModel:
                     "`python -m training.nli.evaluate --calibrate`."
                 )
             tokenizer = pair_tokenizer(MAX_LENGTH)
-            intra_op_threads, self._workers = runs_in_parallel(
-                self.threads, one_sequence_per_run=self.batch_size == PER_SEQUENCE
+            session, self._workers = parallel_session(
+                self.model_path, self.threads, one_sequence_per_run=self.batch_size == PER_SEQUENCE
             )
-            session = cpu_session(self.model_path, intra_op_threads)
             self._tokenizer = tokenizer
             self._session = session
 
