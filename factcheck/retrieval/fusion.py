@@ -11,8 +11,8 @@ def rrf_fuse(
     """Reciprocal-rank fusion: score(id) = Σ over rankings of weight / (k + rank), rank from 1
     (weights default to 1).
 
-    Returns `(id, score)` best first; equal scores keep the order in which ids first appear
-    (earlier rankings first).
+    Returns `(id, score)` best first; equal scores rank by id, so the result does not depend on
+    the order the rankings listed them in.
     """
     scores: dict[str, float] = {}
     for ranking, weight in zip(rankings, weights or [1.0] * len(rankings), strict=True):
@@ -26,7 +26,7 @@ def score_fuse(
 ) -> list[tuple[str, float]]:
     """Score fusion: each ranking's scores min-max normalised over its own list (a list whose
     scores are all equal counts 1 for each), weighted and summed; an id missing from a ranking
-    gets 0 from it. Best first; ties keep the order of first appearance (as `rrf_fuse`)."""
+    gets 0 from it. Best first; ties rank by id (as `rrf_fuse`)."""
     fused: dict[str, float] = {}
     for ranking, weight in zip(rankings, weights, strict=True):
         if not ranking:
