@@ -31,9 +31,7 @@ from factcheck.evals import metrics
 from factcheck.evals.datasets import VerificationCase, load_verification
 from factcheck.evals.stages import evidence_for
 from factcheck.files import sha256_file
-from factcheck.retrieval.onnx import (
-    packaged_file,
-)
+from factcheck.retrieval.onnx import packaged_file
 from factcheck.verify.nli import (
     CALIBRATION_RESOURCE,
     LABELS,
