@@ -33,6 +33,7 @@ from factcheck.retrieval.onnx import (
     check_tokenizer_file,
     for_each_batch,
     packaged_file,
+    padded_feeds,
     parallel_session,
     tokenizer_file,
 )
@@ -353,17 +354,9 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
         size = PER_SEQUENCE if self.model.per_sequence else self.batch_size
 
         def run(rows: np.ndarray) -> None:
-            width = int(lengths[rows].max())
-            input_ids = np.zeros((len(rows), width), dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            for r, i in enumerate(rows):
-                input_ids[r, : lengths[i]] = encodings[i].ids
-                mask[r, : lengths[i]] = 1
-            feeds = {"input_ids": input_ids, "attention_mask": mask}
-            if "token_type_ids" in runtime.input_names:
-                feeds["token_type_ids"] = np.zeros_like(input_ids)
+            feeds = padded_feeds(encodings, lengths, rows, runtime.input_names)
             (hidden,) = runtime.session.run([runtime.output_name], feeds)
-            out[rows] = _mean_pool_normalize(hidden, mask)
+            out[rows] = _mean_pool_normalize(hidden, feeds["attention_mask"])
 
         for_each_batch(run, order, size, runtime.workers)
         return out

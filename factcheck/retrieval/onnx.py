@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib.resources
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,7 +18,7 @@ from factcheck.files import sha256_file
 
 if TYPE_CHECKING:
     import onnxruntime as ort
-    from tokenizers import Tokenizer
+    from tokenizers import Encoding, Tokenizer
 
 TOKENIZER_RESOURCE = "assets/minilm/tokenizer.json"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
@@ -116,6 +116,29 @@ def parallel_session(
     return cpu_session(path, intra_op_threads), workers
 
 
+def padded_feeds(
+    encodings: Sequence[Encoding],
+    lengths: np.ndarray,
+    rows: np.ndarray,
+    input_names: Collection[str],
+) -> dict[str, np.ndarray]:
+    """A BERT-style model's inputs for the encodings at `rows`: ids, attention mask and (when
+    the model takes them) token types, each padded with 0 to the longest of those rows."""
+    width = int(lengths[rows].max())
+    ids = np.zeros((len(rows), width), dtype=np.int64)
+    types = np.zeros_like(ids)
+    mask = np.zeros_like(ids)
+    for r, i in enumerate(rows):
+        n = lengths[i]
+        ids[r, :n] = encodings[i].ids
+        types[r, :n] = encodings[i].type_ids
+        mask[r, :n] = 1
+    feeds = {"input_ids": ids, "attention_mask": mask}
+    if "token_type_ids" in input_names:
+        feeds["token_type_ids"] = types
+    return feeds
+
+
 def pair_logits(
     session: ort.InferenceSession,
     tokenizer: Tokenizer,
@@ -141,19 +164,7 @@ def pair_logits(
     order = np.argsort(lengths, kind="stable")
 
     def run(rows: np.ndarray) -> None:
-        longest = int(lengths[rows].max())
-        ids = np.zeros((len(rows), longest), dtype=np.int64)
-        types = np.zeros_like(ids)
-        mask = np.zeros_like(ids)
-        for r, i in enumerate(rows):
-            n = lengths[i]
-            ids[r, :n] = encodings[i].ids
-            types[r, :n] = encodings[i].type_ids
-            mask[r, :n] = 1
-        feeds = {"input_ids": ids, "attention_mask": mask}
-        if "token_type_ids" in inputs:
-            feeds["token_type_ids"] = types
-        (logits,) = session.run(["logits"], feeds)
+        (logits,) = session.run(["logits"], padded_feeds(encodings, lengths, rows, inputs))
         out[rows] = np.asarray(logits, dtype=np.float32).reshape(len(rows), width)
 
     for_each_batch(run, order, batch_size, workers)
