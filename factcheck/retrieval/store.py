@@ -229,7 +229,7 @@ class ReferenceStore:
         names = sorted(
             {
                 str(meta["publisher"])
-                for page in self._scan(include=["metadatas"])
+                for page in collection_pages(self._collection, ["metadatas"])
                 for meta in page["metadatas"]
                 if meta and meta.get("publisher")
             }
@@ -406,7 +406,7 @@ class ReferenceStore:
 
     def _scan_fingerprint(self) -> tuple[int, int]:
         count, xor = 0, 0
-        for page in self._scan(include=[]):
+        for page in collection_pages(self._collection, []):
             count += len(page["ids"])
             xor = xor_ids(xor, page["ids"])
         return count, xor
@@ -422,10 +422,6 @@ class ReferenceStore:
             metadata[FINGERPRINT_KEY] = fingerprint
             self._collection.modify(metadata=metadata)
         return fingerprint
-
-    def _scan(self, include: list[str]) -> Iterator[dict[str, Any]]:
-        """The whole collection, page by page (ingest and index builds only, never queries)."""
-        return collection_pages(self._collection, include)
 
     # ---------------------------------------------------------------------------------------
     # lexical index
@@ -458,7 +454,7 @@ class ReferenceStore:
     def lexical_rows(self) -> Iterator[tuple[str, str, int, str | None]]:
         """Every chunk as (id, indexed text, published YYYYMMDD or 0, language or None), for a
         BM25 build (each chunk is tokenised in its language)."""
-        for page in self._scan(include=["documents", "metadatas"]):
+        for page in collection_pages(self._collection, ["documents", "metadatas"]):
             for chunk_id, text, meta in zip(
                 page["ids"], page["documents"], page["metadatas"], strict=True
             ):
