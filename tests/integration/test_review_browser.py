@@ -1,10 +1,12 @@
 """The review desk in real headless Chromium (selenium + Debian's chromedriver): open the queue,
 filter it, confirm a claim by keyboard, change a verdict with a note, reload and see it kept,
-see the dashboard count it, and check hostile content never runs. Saves the screenshots
-docs/review-queue.png and docs/review-claim.png."""
+see the dashboard count it, and check hostile content never runs. Takes the screenshots
+review-queue.png and review-claim.png into a temporary directory, or, to refresh the ones the
+docs show, into the directory named by FACTCHECK_SCREENSHOTS (``FACTCHECK_SCREENSHOTS=docs``)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import threading
@@ -31,7 +33,7 @@ from tests.review.synthetic import write_synthetic
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -108,9 +110,24 @@ def wait_for(
     return WebDriverWait(driver, timeout).until(condition)
 
 
-def test_review_desk_in_chromium(desk: tuple[str, ReviewStore], browser: webdriver.Chrome) -> None:
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    """Where screenshots go: FACTCHECK_SCREENSHOTS when set (to refresh the docs' images), else
+    a temporary directory, so a test run never changes tracked files."""
+    chosen = os.environ.get("FACTCHECK_SCREENSHOTS")
+    return Path(chosen) if chosen else tmp_path
+
+
+def save_screenshot(browser: webdriver.Chrome, path: Path) -> None:
+    """Save the page as PNG and check a PNG was written."""
+    assert browser.save_screenshot(str(path)), f"chromium did not save {path}"
+    assert path.read_bytes()[:8] == PNG_SIGNATURE
+
+
+def test_review_desk_in_chromium(
+    desk: tuple[str, ReviewStore], browser: webdriver.Chrome, screenshots: Path
+) -> None:
     base, store = desk
-    DOCS.mkdir(exist_ok=True)
 
     # the queue, filtered with the form
     browser.get(base + "/")
@@ -161,7 +178,7 @@ def test_review_desk_in_chromium(desk: tuple[str, ReviewStore], browser: webdriv
     keys(browser, "e")
     assert browser.switch_to.active_element.get_attribute("id") == "evidence"
     browser.execute_script("window.scrollTo(0, 0)")
-    browser.save_screenshot(str(DOCS / "review-claim.png"))
+    save_screenshot(browser, screenshots / "review-claim.png")
 
     # dashboard
     browser.get(base + "/dashboard")
@@ -180,4 +197,4 @@ def test_review_desk_in_chromium(desk: tuple[str, ReviewStore], browser: webdriv
 
     browser.get(base + "/?verdict=REFUTED")
     assert "unreviewed 64" in browser.find_element(By.CSS_SELECTOR, "p.counts").text
-    browser.save_screenshot(str(DOCS / "review-queue.png"))
+    save_screenshot(browser, screenshots / "review-queue.png")
