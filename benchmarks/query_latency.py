@@ -8,6 +8,9 @@ and 100/20 characters) until the wanted count is reached, and ingested with
 `ReferenceStore.search` call each (what the pipeline does per claim, with its default top_k 6 /
 candidates 30); stores, modes and the query embedding alone are interleaved query by query.
 
+Queries (and, with `--vectors real`, chunks) are embedded by the default embedder's weights,
+the claims MiniLM (`MODEL`), so the stores open as the product opens them.
+
 Dense side: `--vectors real` embeds every chunk with the offline MiniLM (~15-80 chunks per
 CPU-second, so 100k chunks take hours on 2 shared cores); `--vectors random` gives each chunk a
 seeded random unit vector instead (the text is real, so BM25 is unaffected, and queries are
@@ -53,7 +56,7 @@ from factcheck.evals.datasets import (
     load_verification,
 )
 from factcheck.io.inputs import Source
-from factcheck.retrieval.embeddings import MINILM_DIMENSIONS, MiniLMEmbeddingFunction
+from factcheck.retrieval.embeddings import CLAIMS_MODEL, MINILM_DIMENSIONS, MiniLMEmbeddingFunction
 from factcheck.retrieval.lexical import LexicalIndex
 from factcheck.retrieval.rerank import Reranker
 from factcheck.retrieval.store import ReferenceStore, split_source
@@ -69,7 +72,10 @@ CHUNKINGS = (
     (100, 20),
 )
 MODES = ("hybrid", "dense", "lexical", "hybrid+rerank")
-BUILD_VERSION = "1"  # bump when the corpus generation changes
+BUILD_VERSION = "2"  # bump when the corpus generation changes (2: claims-embedder stores)
+MODEL = CLAIMS_MODEL
+"""The MiniLM weights that embed queries (and, with `--vectors real`, chunks): the default
+embedder's (`Settings.embedder` "minilm-claims"), so stores open as the product opens them."""
 
 
 class RandomDocumentEmbedder(MiniLMEmbeddingFunction):
@@ -145,7 +151,9 @@ def build(n: int, vectors: str) -> tuple[Path, dict[str, Any]]:
     if marker.is_file():
         return path, json.loads(marker.read_text())
     ef: MiniLMEmbeddingFunction = (
-        RandomDocumentEmbedder() if vectors == "random" else MiniLMEmbeddingFunction()
+        RandomDocumentEmbedder(model=MODEL)
+        if vectors == "random"
+        else MiniLMEmbeddingFunction(model=MODEL)
     )
     plan = corpus_plan(n)
     started = time.perf_counter()
@@ -167,7 +175,7 @@ def build(n: int, vectors: str) -> tuple[Path, dict[str, Any]]:
     }
     # Build and save the lexical index now, so a fresh process only loads it.
     ReferenceStore.open(
-        store_settings(settings_for(path)), MiniLMEmbeddingFunction()
+        store_settings(settings_for(path)), MiniLMEmbeddingFunction(model=MODEL)
     ).lexical_index()
     marker.write_text(json.dumps(info))
     return path, info
@@ -224,7 +232,7 @@ from factcheck.retrieval.embeddings import MiniLMEmbeddingFunction
 from factcheck.retrieval.store import ReferenceStore
 t1 = time.perf_counter()
 settings = Settings(_env_file=None, chroma_path=sys.argv[2], collection="bench")
-store = ReferenceStore.open(store_settings(settings), MiniLMEmbeddingFunction())
+store = ReferenceStore.open(store_settings(settings), MiniLMEmbeddingFunction(model=sys.argv[5]))
 t2 = time.perf_counter()
 index = store.lexical_index()
 t3 = time.perf_counter()
@@ -240,7 +248,7 @@ print(json.dumps({"import": t1 - t0, "open": t2 - t1, "lexical_load": t3 - t2,
 def process_start(path: Path, qs: list[str]) -> dict[str, float]:
     """Timings of a fresh process opening the persisted store and its lexical index."""
     proc = subprocess.run(
-        [sys.executable, "-c", START_SCRIPT, str(REPO_ROOT), str(path), qs[0], qs[1]],
+        [sys.executable, "-c", START_SCRIPT, str(REPO_ROOT), str(path), qs[0], qs[1], MODEL],
         capture_output=True,
         text=True,
         check=True,
@@ -267,7 +275,7 @@ def measure(
     stores = [
         ReferenceStore.open(
             store_settings(settings_for(p)),
-            MiniLMEmbeddingFunction(),
+            MiniLMEmbeddingFunction(model=MODEL),
             reranker=Reranker(depth=rerank_depth, weight=settings_for(p).rerank_weight),
         )
         for p in paths
@@ -293,7 +301,7 @@ def measure(
             }
         )
     clocks = [StageClock(store) for store in stores]
-    ef = MiniLMEmbeddingFunction()
+    ef = MiniLMEmbeddingFunction(model=MODEL)
     for q in qs[warmup:]:
         for store, clock, m in zip(stores, clocks, out, strict=True):
             t0 = time.perf_counter()
