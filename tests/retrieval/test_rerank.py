@@ -15,6 +15,7 @@ from factcheck.io.inputs import Source
 from factcheck.retrieval.onnx import (
     PER_SEQUENCE,
     ModelFileError,
+    padded_feeds,
     pair_logits,
     pair_tokenizer,
     runs_in_parallel,
@@ -148,6 +149,30 @@ def test_single_sequences_run_one_per_core_and_batches_use_every_core_in_one_run
     assert runs_in_parallel(2, one_sequence_per_run=True) == (1, 2)
     assert runs_in_parallel(1, one_sequence_per_run=True) == (1, 1)
     assert runs_in_parallel(2, one_sequence_per_run=False) == (2, 1)
+
+
+def test_padded_feeds_pad_the_chosen_rows_to_their_longest_and_mark_the_padding() -> None:
+    encodings = pair_tokenizer(64).encode_batch(
+        [("a claim", "short"), ("claim", "a longer passage")]
+    )
+    lengths = np.array([len(e.ids) for e in encodings])
+    rows = np.array([1, 0])
+    feeds = padded_feeds(
+        encodings, lengths, rows, {"input_ids", "attention_mask", "token_type_ids"}
+    )
+    assert feeds["input_ids"].shape == (2, lengths.max())
+    for r, i in enumerate(rows):
+        n = lengths[i]
+        assert feeds["input_ids"][r, :n].tolist() == encodings[i].ids
+        assert feeds["token_type_ids"][r, :n].tolist() == encodings[i].type_ids
+        assert feeds["attention_mask"][r].tolist() == [1] * n + [0] * (lengths.max() - n)
+        assert not feeds["input_ids"][r, n:].any()
+    assert 1 in feeds["token_type_ids"]  # the second text of a pair is typed 1
+    # a model without a token-type input is not fed one
+    assert set(padded_feeds(encodings, lengths, rows, {"input_ids", "attention_mask"})) == {
+        "input_ids",
+        "attention_mask",
+    }
 
 
 class FailingOnSecondPair:
