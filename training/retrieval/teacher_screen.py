@@ -35,8 +35,9 @@ from factcheck.evals import metrics as m
 from factcheck.evals.corpora import CorpusStores
 from factcheck.evals.datasets import RetrievalCase, load_retrieval
 from factcheck.evals.runner import CACHE_DIR
-from factcheck.evals.stages import RETRIEVAL_DEPTH
+from factcheck.evals.stages import RANKED_DOCS_KEPT, RETRIEVAL_DEPTH
 from factcheck.retrieval.chroma import collection_pages
+from factcheck.retrieval.chunking import indexed_text
 from factcheck.retrieval.embeddings import STOCK_MODEL, MiniLMEmbeddingFunction
 from factcheck.retrieval.fusion import score_fuse
 from factcheck.retrieval.store import ReferenceStore, SearchMode
@@ -83,20 +84,21 @@ class Mpnet:
 
 
 def corpus(store: ReferenceStore) -> tuple[list[str], list[str], dict[str, str]]:
-    """Every chunk's id and indexed text (as embedded), and each chunk's source id."""
-    ids, texts = [], []
-    for chunk_id, text, _published, _language in store.lexical_rows():
-        ids.append(chunk_id)
-        texts.append(text)
+    """Every chunk's id and indexed text (as embedded: `chunking.indexed_text`, as
+    `ReferenceStore.lexical_rows` gives it), and each chunk's source id, in one pass."""
     collection = store.client.get_collection(
         store.collection_name,
         embedding_function=store.embedding_function,  # type: ignore[arg-type]
     )
-    source = {
-        chunk_id: str((meta or {}).get("source_id", ""))
-        for page in collection_pages(collection, ["metadatas"])
-        for chunk_id, meta in zip(page["ids"], page["metadatas"], strict=True)
-    }
+    ids, texts, source = [], [], {}
+    for page in collection_pages(collection, ["documents", "metadatas"]):
+        for chunk_id, text, meta in zip(
+            page["ids"], page["documents"], page["metadatas"], strict=True
+        ):
+            meta = meta or {}
+            ids.append(chunk_id)
+            texts.append(indexed_text(text or "", meta))
+            source[chunk_id] = str(meta.get("source_id", ""))
     return ids, texts, source
 
 
@@ -145,9 +147,9 @@ def recall_at_10(docs: list[list[str]], cases: list[RetrievalCase]) -> float:
     return round(m.mean_recall_at_k(docs, [c.gold_doc_ids for c in cases], 10), 4)
 
 
-def doc_ranking(ranking: Ranking, source: dict[str, str], keep: int = 10) -> list[str]:
+def doc_ranking(ranking: Ranking, source: dict[str, str]) -> list[str]:
     """Source ids in order of their best chunk (as `stages.ranked_docs`)."""
-    return list(dict.fromkeys(source[i] for i, _ in ranking))[:keep]
+    return list(dict.fromkeys(source[i] for i, _ in ranking))[:RANKED_DOCS_KEPT]
 
 
 def main() -> None:
